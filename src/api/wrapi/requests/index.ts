@@ -1,0 +1,2 @@
+// Each area file registers its Requests when imported.
+import './administration.ts';

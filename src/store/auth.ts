@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import type { Counter } from '../domain/lockout.ts';
+
+type Db = Kysely<Database>;
+
+/** Failure counters, web sessions and sign-in history. */
+export const authStore = {
+  async counter(db: Db, key: string): Promise<Counter | undefined> {
+    const row = await db.selectFrom('auth_counters').selectAll().where('key', '=', key).executeTakeFirst();
+    return row && { failures: row.failures, windowStartedAt: row.window_started_at, lockedUntil: row.locked_until };
+  },
+
+  async saveCounter(db: Db, key: string, c: Counter): Promise<void> {
+    const values = { failures: c.failures, window_started_at: c.windowStartedAt, locked_until: c.lockedUntil };
+    await db
+      .insertInto('auth_counters')
+      .values({ key, ...values })
+      .onConflict((oc) => oc.column('key').doUpdateSet(values))
+      .execute();
+  },
+
+  clearCounter: (db: Db, key: string) => db.deleteFrom('auth_counters').where('key', '=', key).execute(),
+
+  recordLogin: (db: Db, userId: string, at: number, channel: string) => db.insertInto('login_events').values({ user_id: userId, at, channel }).execute(),
+
+  loginHistory: (db: Db, userId: string, limit: number) =>
+    db.selectFrom('login_events').select('at').where('user_id', '=', userId).orderBy('at', 'desc').limit(limit).execute(),
+
+  insertSession: (db: Db, row: Database['web_sessions']) => db.insertInto('web_sessions').values(row).execute(),
+  findSession: (db: Db, idHash: string) => db.selectFrom('web_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst(),
+  touchSession: (db: Db, idHash: string, at: number) => db.updateTable('web_sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute(),
+  deleteSession: (db: Db, idHash: string) => db.deleteFrom('web_sessions').where('id_hash', '=', idHash).execute(),
+  deleteSessionsOfUser: (db: Db, userId: string) => db.deleteFrom('web_sessions').where('user_id', '=', userId).execute(),
+  deleteExpiredSessions: (db: Db, now: number) => db.deleteFrom('web_sessions').where('expires_at', '<', now).execute(),
+};

@@ -1,0 +1,38 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import SQLite from 'better-sqlite3';
+import type { Store } from './db.ts';
+import * as m0001 from './migrations/0001_foundation.ts';
+
+/** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/**
+ * Runs every pending migration. Safe when several processes start at once: PostgreSQL serialises
+ * them with Kysely's advisory lock; for SQLite (where Kysely takes no lock) we hold an exclusive
+ * transaction on a small lock database next to the data file for the duration.
+ */
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider });
+  const run = async () => {
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+  if (!store.sqliteFile) return run();
+  const lock = new SQLite(`${store.sqliteFile}.migrate-lock`);
+  try {
+    lock.pragma('busy_timeout = 60000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      return await run();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
+}
