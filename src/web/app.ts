@@ -1,7 +1,31 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import type { Services } from '../services/index.ts';
+import { webSession } from './session.ts';
 
+const CSS = readFileSync(new URL('./assets/app.css', import.meta.url));
+
+/**
+ * The signed-in web UI and the public pages. Registered as its own plugin so its body parsers and
+ * security headers do not touch the API endpoint, which reads raw bodies itself.
+ */
 export async function webApp(app: FastifyInstance, opts: { services: Services }): Promise<void> {
-  void opts;
-  app.get('/', async (_req, reply) => reply.type('text/html').send('<!doctype html><title>Insight</title><p>Insight</p>'));
+  const { services } = opts;
+  await app.register(cookie, { secret: services.config.secretKey });
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], formAction: ["'self'"], frameAncestors: ["'none'"] },
+    },
+    // The site is often run on plain http inside an organisation; HSTS is the TLS terminator's call.
+    strictTransportSecurity: false,
+  });
+  await app.register(webSession, { services });
+
+  app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CSS));
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/', async (request, reply) => reply.redirect(request.actor ? '/account/ids' : '/login', 303));
 }
