@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { Services } from '../services/index.ts';
+import { pages } from './pages/index.ts';
 import { webSession } from './session.ts';
 
 const CSS = readFileSync(new URL('./assets/app.css', import.meta.url));
@@ -28,4 +29,5 @@ export async function webApp(app: FastifyInstance, opts: { services: Services })
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CSS));
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/', async (request, reply) => reply.redirect(request.actor ? '/account/ids' : '/login', 303));
+  await pages(app, services);
 }
