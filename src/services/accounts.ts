@@ -210,9 +210,10 @@ export class AccountsService {
     const username = qualifyUsername(input.username.toLowerCase(), brandId);
     if (!username) throw invalidParam('NewUsername');
     const pw = password(input.password, 'NewPassword');
-    const first = text(input.firstName, 'FirstName', true);
-    const last = text(input.lastName, 'LastName', true);
-    const mail = email(input.email, 'Email', true);
+    // Names and e-mail are required by the createUser Request; the operator's CLI may leave them out.
+    const first = text(input.firstName, 'FirstName', actor !== undefined);
+    const last = text(input.lastName, 'LastName', actor !== undefined);
+    const mail = email(input.email, 'Email', actor !== undefined);
     const typeId = typeIdOf(input.typeId, 'Type');
     const language = text(input.language ?? 'EN', 'Language', true).toUpperCase();
     if (!LANGUAGE.test(language)) throw invalidParam('Language');

@@ -14,7 +14,8 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Token "last used" is written at most this often per user, so authenticated reads stay read-only. */
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
 
-const userKey = (username: string) => `user:${username.trim().toLowerCase()}`;
+// Hashed: a username as sent may hold NUL (PostgreSQL refuses it) or be too long for an index entry.
+const userKey = (username: string) => `user:${sha256(username.trim().toLowerCase())}`;
 const addressKey = (address: string) => `addr:${address}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

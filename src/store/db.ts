@@ -38,6 +38,33 @@ export function openSqlite(file: string): SQLite.Database {
   return sqlite;
 }
 
+/**
+ * Kysely prepares every query anew; on better-sqlite3 preparing costs more than running a small
+ * query. Statements are cached by their SQL (bounded), which is safe because Kysely runs one query at
+ * a time on the connection.
+ */
+function withStatementCache(sqlite: SQLite.Database, limit = 1000): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (source: string) => {
+        let stmt = cache.get(source);
+        if (!stmt) {
+          stmt = prepare(source);
+          if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+          cache.set(source, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
+}
+
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {
     const schema = options.pgSchema;
@@ -52,6 +79,6 @@ export function openStore(options: StoreOptions): Store {
     return { db, dialect: 'postgres', sqliteFile: undefined, close: () => db.destroy() };
   }
   const file = join(options.dataDir, options.sqliteFile ?? 'insight.db');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) }) });
   return { db, dialect: 'sqlite', sqliteFile: file, close: () => db.destroy() };
 }
