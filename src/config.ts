@@ -17,6 +17,8 @@ export interface Config {
   bootstrapBrandId: string;
   /** Let the server fetch URLs on private/loopback addresses (off by default: SSRF). */
   allowPrivateUrls: boolean;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (lockouts count per address). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
   const bootstrapBrandId =
     env.BOOTSTRAP_BRAND === undefined ? 'default' : check('BOOTSTRAP_BRAND', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a lower-case slug'), env.BOOTSTRAP_BRAND);
   const allowPrivateUrls = env.ALLOW_PRIVATE_URLS === undefined ? false : check('ALLOW_PRIVATE_URLS', flag, env.ALLOW_PRIVATE_URLS);
+  const trustProxy = env.TRUST_PROXY === undefined ? false : check('TRUST_PROXY', flag, env.TRUST_PROXY);
   if (!dbUrl || env.SECRET_KEY === undefined) mkdirSync(dataDir, { recursive: true });
   return {
     port: cfgPort,
@@ -99,5 +102,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bootstrapBrandId,
     allowPrivateUrls,
+    trustProxy,
   };
 }

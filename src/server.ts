@@ -12,7 +12,7 @@ export interface AppOptions {
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: services.config.logLevel },
-    trustProxy: process.env.TRUST_PROXY === '1',
+    trustProxy: services.config.trustProxy,
     // Never echo internals: unhandled errors become the documented envelope or a plain 500 page.
     return503OnClosing: true,
   });
