@@ -9,6 +9,7 @@ const USAGE = `Usage: insight <command> [options]
 Commands:
   serve                         start the web server and API (runs migrations first)
   migrate                       apply pending database migrations
+  worker                        run background jobs only (imports, mail, webhooks); any number may run
   brand create --id ID --name NAME [--max-users N] [--max-active-surveys N]
   user create --brand ID --username NAME --password PW [--first F] [--last L] [--email E]
               [--type brand-admin|standard] [--api] [--token]
@@ -62,6 +63,14 @@ async function run(argv: string[]): Promise<void> {
     case 'serve':
       // Loaded on demand: the other commands need neither the web app nor the API.
       return (await import('./serve.ts')).serve(loadConfig());
+    case 'worker':
+      return withServices(loadConfig(), async (services) => {
+        const stop = new AbortController();
+        process.once('SIGTERM', () => stop.abort());
+        process.once('SIGINT', () => stop.abort());
+        console.log('Insight worker started; stop it with SIGTERM.');
+        await services.jobs.work(stop.signal, { onError: (e) => console.error(`insight worker: ${e instanceof Error ? e.message : String(e)}`) });
+      });
     case 'migrate':
       return withServices(loadConfig(), async (services) => {
         const applied = await migrate(services.store);

@@ -15,6 +15,9 @@ export async function serve(config: Config): Promise<void> {
   const services = createServices(config, store);
   const bootstrap = await services.accounts.bootstrap(config.bootstrapBrandId);
   const app = await buildApp(services);
+  // The job worker runs in the server process by default; `insight worker` runs more elsewhere.
+  const stopWorker = new AbortController();
+  const working = services.jobs.work(stopWorker.signal, { onError: (e) => app.log.error({ err: e }, 'job worker error') });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -23,6 +26,8 @@ export async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();
+    stopWorker.abort();
+    await working;
     await store.close();
     process.exit(0);
   };

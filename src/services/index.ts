@@ -3,6 +3,8 @@ import type { Store } from '../store/db.ts';
 import { AccountsService } from './accounts.ts';
 import { AuthService } from './auth.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { JobsService } from './jobs.ts';
+import { LibrariesService } from './libraries.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -11,14 +13,19 @@ export interface Services {
   clock: Clock;
   accounts: AccountsService;
   auth: AuthService;
+  jobs: JobsService;
+  libraries: LibrariesService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
+  const accounts = new AccountsService(store, clock);
   return {
     config,
     store,
     clock,
-    accounts: new AccountsService(store, clock),
+    accounts,
     auth: new AuthService(store, clock),
+    jobs: new JobsService(store, clock),
+    libraries: new LibrariesService(accounts),
   };
 }

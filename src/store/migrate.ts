@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import SQLite from 'better-sqlite3';
 import type { Store } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
+import * as m0002 from './migrations/0002_contacts.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_contacts': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

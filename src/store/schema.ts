@@ -85,4 +85,101 @@ export interface Database {
   login_events: LoginEventsTable;
   auth_counters: AuthCountersTable;
   web_sessions: WebSessionsTable;
+  panels: PanelsTable;
+  panel_members: PanelMembersTable;
+  library_messages: LibraryMessagesTable;
+  contacts: ContactsTable;
+  contact_lists: ContactListsTable;
+  contact_list_members: ContactListMembersTable;
+  jobs: JobsTable;
+  job_blobs: JobBlobsTable;
+}
+
+export interface PanelsTable {
+  id: string;
+  brand_id: string;
+  library_id: string;
+  name: string;
+  category: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Recipient fields shared by panel members and directory contacts. */
+export interface RecipientColumns {
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  external_ref: string | null;
+  language: string | null;
+  unsubscribed: number;
+  /** JSON object text, or null when the member has none. */
+  embedded_data: string | null;
+}
+
+export interface PanelMembersTable extends RecipientColumns {
+  id: string;
+  brand_id: string;
+  panel_id: string;
+  position: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LibraryMessagesTable {
+  id: string;
+  brand_id: string;
+  library_id: string;
+  category: string;
+  name: string;
+  language: string;
+  body: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactsTable extends RecipientColumns {
+  id: string;
+  brand_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactListsTable {
+  id: string;
+  brand_id: string;
+  library_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ContactListMembersTable {
+  list_id: string;
+  contact_id: string;
+  brand_id: string;
+  position: number;
+  added_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  brand_id: string;
+  kind: string;
+  payload: string;
+  status: string;
+  progress: number;
+  total: number | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  run_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobBlobsTable {
+  job_id: string;
+  data: Buffer;
 }
