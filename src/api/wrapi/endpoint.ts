@@ -33,15 +33,12 @@ export async function wrapiEndpoint(app: FastifyInstance, opts: { services: Serv
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: API_BODY_LIMIT }, (_req, body, done) => done(null, body));
   await app.register(multipart, { limits: { fileSize: API_BODY_LIMIT, files: 10, fields: 1000, fieldSize: 1024 * 1024 } });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const serviceError =
-      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE'
-        ? invalidParam('Body')
-        : error instanceof ServiceError
-          ? error
-          : undefined;
-    if (!serviceError) request.log.error({ err: error }, 'unhandled error in API request');
-    return sendError(reply, serviceError ?? new ServiceError('Internal'), '', { format: 'XML', pretty: false, callback: undefined });
+  // Fastify itself rejects some requests before the handler runs (oversized body, unparsable
+  // Content-Type): they still get the envelope, in the Format the query string asked for.
+  app.setErrorHandler((error: Error, request, reply) => {
+    const params = emptyParams();
+    addQueryString(params, queryStringOf(request));
+    return sendError(reply, toServiceError(error, request), params.values.get('Request') ?? '', outputOf(params));
   });
 
   for (const product of ['ControlPanel', 'Contacts'] as const) {
@@ -55,7 +52,10 @@ async function collectParams(request: FastifyRequest, def: RequestDef | undefine
   const merged = query;
   merged.contentType = type;
   if (request.isMultipart()) {
-    await addMultipart(merged, request);
+    // A multipart body the reader cannot parse (no boundary, truncated) is the client's error.
+    await addMultipart(merged, request).catch((error: unknown) => {
+      throw error instanceof ServiceError ? error : invalidParam('Body');
+    });
     return merged;
   }
   const body = Buffer.isBuffer(request.body) ? request.body : undefined;
@@ -65,6 +65,26 @@ async function collectParams(request: FastifyRequest, def: RequestDef | undefine
   if (isJsonType(type)) addJsonBody(merged, body);
   else if (type === 'application/x-www-form-urlencoded' || type === '') addFormBody(merged, body);
   return merged;
+}
+
+/** Everything after the first `?` (a value may itself contain `?`). */
+function queryStringOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '';
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}
+
+/**
+ * Any failure as a catalogue error. Errors with a 4xx status come from Fastify or the multipart
+ * reader and mean the body was malformed or too large: ESRV35|Body. Anything else is a defect,
+ * logged and answered with the generic internal error (never a stack trace).
+ */
+function toServiceError(error: unknown, request: FastifyRequest): ServiceError {
+  if (error instanceof ServiceError) return error;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return invalidParam('Body');
+  request.log.error({ err: error }, 'unhandled error in API request');
+  return new ServiceError('Internal');
 }
 
 function outputOf(params: MergedParams): Output {
@@ -78,9 +98,8 @@ function outputOf(params: MergedParams): Output {
 }
 
 async function handle(product: Product, services: Services, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const queryString = request.raw.url?.split('?')[1] ?? '';
   const params = emptyParams();
-  addQueryString(params, queryString);
+  addQueryString(params, queryStringOf(request));
   let requestName = params.values.get('Request') ?? '';
   let out: Output = outputOf(params);
   try {
@@ -112,8 +131,7 @@ async function handle(product: Product, services: Services, request: FastifyRequ
     });
     return sendResult(reply, result, out);
   } catch (error) {
-    if (!(error instanceof ServiceError)) throw error;
-    return sendError(reply, error, requestName, out);
+    return sendError(reply, toServiceError(error, request), requestName, out);
   }
 }
 
@@ -128,8 +146,16 @@ function checkEnvelope(def: RequestDef, params: MergedParams): Format {
     if (callback === undefined || !isSafeCallback(callback)) throw invalidParam('JSONPCallback');
   }
   const version = params.values.get('Version');
-  if (version !== undefined && !VERSIONS.has(version)) throw invalidParam('Version');
+  if (version !== undefined && version !== '' && !VERSIONS.has(version)) throw invalidParam('Version');
   return format as Format;
+}
+
+// zod compiles an object schema on its first parse: build each Request's schema once, not per call.
+const schemas = new WeakMap<RequestDef, z.ZodType<Record<string, unknown>>>();
+function schemaOf(def: RequestDef): z.ZodType<Record<string, unknown>> {
+  let schema = schemas.get(def);
+  if (!schema) schemas.set(def, (schema = z.object(def.params)));
+  return schema;
 }
 
 function validate(def: RequestDef, params: MergedParams): Record<string, unknown> {
@@ -139,7 +165,7 @@ function validate(def: RequestDef, params: MergedParams): Record<string, unknown
     const value = params.values.get(name);
     if (value !== undefined) input[name] = value;
   }
-  const parsed = z.object(def.params).safeParse(input);
+  const parsed = schemaOf(def).safeParse(input);
   if (!parsed.success) throw invalidParam(String(parsed.error.issues[0]?.path[0] ?? 'Request'));
   return parsed.data;
 }

@@ -8,7 +8,7 @@ export type Format = 'XML' | 'JSON' | 'JSONP' | 'CSV' | 'HTML';
 /** PHP json_encode: `/` escaped as `\/`, everything outside ASCII as \uXXXX (UTF-16 units). */
 export function phpJson(value: unknown, pretty = false): string {
   const json = JSON.stringify(value, null, pretty ? 4 : undefined) ?? 'null';
-  return json.replace(/[/\u007f-\uffff]/g, (ch) => (ch === '/' ? '\\/' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return json.replace(/[/\u0080-\uffff]/g, (ch) => (ch === '/' ? '\\/' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 /** The text as XML character data: markup escaped, characters XML 1.0 forbids dropped. */

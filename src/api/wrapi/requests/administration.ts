@@ -1,5 +1,5 @@
 import type { PermissionSet } from '../../../domain/accounts.ts';
-import { formatDateTime } from '../../../domain/dates.ts';
+import { UNSET_DATETIME, formatDateTime } from '../../../domain/dates.ts';
 import type { UserView } from '../../../services/accounts.ts';
 import { invalidParam } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
@@ -87,7 +87,7 @@ defineRequest({
       UserAccountType: 'Standard',
       UserAccountTypeID: 'UT_STANDARD',
       UserAccountBrandID: 'acme',
-      UserAccountExpirationDate: '0000-00-00',
+      UserAccountExpirationDate: UNSET_DATETIME,
       UserAccountCreationDate: '2026-11-28 06:00:00',
       DivisionID: null,
       UserLanguage: 'EN',
@@ -122,7 +122,7 @@ defineRequest({
         UserAccountType: me.typeName,
         UserAccountTypeID: me.typeId,
         UserAccountBrandID: me.brandId,
-        UserAccountExpirationDate: '0000-00-00',
+        UserAccountExpirationDate: UNSET_DATETIME,
         UserAccountCreationDate: formatDateTime(me.createdAt, tz),
         DivisionID: me.divisionId,
         UserLanguage: me.language,
@@ -252,7 +252,9 @@ defineRequest({
 function z_divisionOrNone() {
   return optional('Division ID, or “none” to remove the user from their division').refine(
     (v) => v === undefined || v === 'none' || /^DV_[0-9A-Za-z]{15}$/.test(v),
-  ).transform((v) => (v === 'none' ? null : v));
+  ).transform((v) => (v === 'none' ? null : v))
+    // refine/transform make a new schema without the description; the reference page reads it here.
+    .describe('Division ID, or “none” to remove the user from their division');
 }
 
 defineRequest({
