@@ -28,6 +28,8 @@ export async function webApp(app: FastifyInstance, opts: { services: Services })
 
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CSS));
   app.get('/healthz', async () => ({ ok: true }));
+  // Browsers ask for it on every site; answering "no content" keeps logs free of 404s.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('Cache-Control', 'public, max-age=86400').send());
   app.get('/', async (request, reply) => reply.redirect(request.actor ? '/account/ids' : '/login', 303));
   await pages(app, services);
 }
