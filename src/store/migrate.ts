@@ -1,13 +1,15 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import SQLite from 'better-sqlite3';
 import type { Store } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_contacts.ts';
+import * as m0003ce from './migrations/0003_contacts_email.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_contacts': m0002,
+  '0003_contacts_email': m0003ce,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -18,7 +20,11 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
  * transaction on a small lock database next to the data file for the duration.
  */
 export async function migrate(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider });
+  // Kysely looks for its bookkeeping tables in every schema unless told which one; with several
+  // installations (or test runs) in one PostgreSQL database it would find another's. Name ours.
+  const migrationTableSchema =
+    store.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({ db: store.db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const run = async () => {
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));

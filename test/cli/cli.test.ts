@@ -147,7 +147,9 @@ function serveOnce(env: Record<string, string>): Promise<{ code: number | null; 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' } });
     let stdout = '';
+    let stderr = '';
     let signalled = false;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.stdout.on('data', async (d: Buffer) => {
       stdout += d.toString();
@@ -165,7 +167,8 @@ function serveOnce(env: Record<string, string>): Promise<{ code: number | null; 
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout });
+      if (!signalled) reject(new Error(`insight serve exited with ${code} before it was ready: ${stderr}`));
+      else resolve({ code, stdout });
     });
   });
 }
