@@ -50,10 +50,10 @@ export class AuthService {
   /** Refuses while the username or the address is locked; tells whether the username has a failure count to clear. */
   private async refuseIfLocked(username: string, address: string | undefined): Promise<boolean> {
     const now = this.clock.now();
-    const [byUser, byAddress] = await Promise.all([
-      authStore.counter(this.db, userKey(username)),
-      address ? authStore.counter(this.db, addressKey(address)) : undefined,
-    ]);
+    const keys = address ? [userKey(username), addressKey(address)] : [userKey(username)];
+    const found = await authStore.counters(this.db, keys);
+    const byUser = found.get(keys[0] as string);
+    const byAddress = address ? found.get(keys[1] as string) : undefined;
     if (isLocked(byUser, now) || isLocked(byAddress, now)) throw new ServiceError('TooManyFailures');
     return byUser !== undefined;
   }

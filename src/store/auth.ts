@@ -6,6 +6,12 @@ type Db = Kysely<Database>;
 
 /** Failure counters, web sessions and sign-in history. */
 export const authStore = {
+  /** Several counters in one read (the username's and the address's, on every authentication). */
+  async counters(db: Db, keys: string[]): Promise<Map<string, Counter>> {
+    const rows = await db.selectFrom('auth_counters').selectAll().where('key', 'in', keys).execute();
+    return new Map(rows.map((row) => [row.key, { failures: row.failures, windowStartedAt: row.window_started_at, lockedUntil: row.locked_until }]));
+  },
+
   async counter(db: Db, key: string): Promise<Counter | undefined> {
     const row = await db.selectFrom('auth_counters').selectAll().where('key', '=', key).executeTakeFirst();
     return row && { failures: row.failures, windowStartedAt: row.window_started_at, lockedUntil: row.locked_until };
