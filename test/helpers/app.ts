@@ -26,18 +26,33 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
+/** Creates a PostgreSQL schema of its own for one test run (`prefix_` + random). */
+export async function createPgSchema(prefix: string): Promise<string> {
+  const schema = `${prefix}_${randomBase62(12).toLowerCase()}`;
+  await pgQuery(`CREATE SCHEMA ${schema}`);
+  return schema;
+}
+
+export async function dropPgSchema(schema: string): Promise<void> {
+  await pgQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+async function pgQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A fresh, migrated database (its own SQLite file, or its own PostgreSQL schema) and services over it. */
 export async function createTestEnv(env: Record<string, string> = {}): Promise<TestEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), 'insight-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789', ...env });
   let pgSchema: string | undefined;
-  if (TEST_DATABASE_URL) {
-    pgSchema = `t_${randomBase62(12).toLowerCase()}`;
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${pgSchema}`);
-    await client.end();
-  }
+  if (TEST_DATABASE_URL) pgSchema = await createPgSchema('t');
   const store = openStore({ dataDir, databaseUrl: TEST_DATABASE_URL, pgSchema });
   await migrate(store);
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 12, 0, 0));
@@ -51,12 +66,7 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
     pgSchema,
     async close() {
       await store.close();
-      if (pgSchema && TEST_DATABASE_URL) {
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-        await client.end();
-      }
+      if (pgSchema) await dropPgSchema(pgSchema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

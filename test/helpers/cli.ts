@@ -2,9 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { randomBase62 } from '../../src/domain/ids.ts';
-import { TEST_DATABASE_URL } from './app.ts';
+import { TEST_DATABASE_URL, createPgSchema, dropPgSchema } from './app.ts';
 
 export const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'insight.js');
 
@@ -20,11 +18,7 @@ export async function cliDatabase(): Promise<{ env: Record<string, string>; data
   const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   let pgSchema: string | undefined;
   if (TEST_DATABASE_URL) {
-    pgSchema = `c_${randomBase62(12).toLowerCase()}`;
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${pgSchema}`);
-    await client.end();
+    pgSchema = await createPgSchema('c');
     env.DATABASE_URL = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
   }
   return {
@@ -32,12 +26,7 @@ export async function cliDatabase(): Promise<{ env: Record<string, string>; data
     dataDir,
     pgSchema,
     async close() {
-      if (pgSchema && TEST_DATABASE_URL) {
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-        await client.end();
-      }
+      if (pgSchema) await dropPgSchema(pgSchema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
