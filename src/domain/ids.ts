@@ -15,7 +15,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'UR' | 'DV' | 'GR' | 'UT' | 'ML' | 'MLRP' | 'MS' | 'SV' | 'R' | 'RS' | 'FS' | 'EMD' | 'J' | 'BL' | 'CG' | 'SUB' | 'F';
+export type IdPrefix = 'UR' | 'DV' | 'GR' | 'UT' | 'ML' | 'MLRP' | 'MS' | 'SV' | 'R' | 'RS' | 'FS' | 'EMD' | 'J' | 'BL' | 'CG' | 'CID' | 'SUB' | 'F';
 
 /**
  * `PREFIX_` + 15 characters. Real v2 IDs always had [0-9a-e] after the underscore (spec wire §7),
