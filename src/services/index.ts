@@ -5,6 +5,9 @@ import { AuthService } from './auth.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { JobsService } from './jobs.ts';
 import { LibrariesService } from './libraries.ts';
+import { ContactsService } from './contacts.ts';
+import { PanelsService } from './panels.ts';
+import { MessagesService } from './messages.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -15,17 +18,25 @@ export interface Services {
   auth: AuthService;
   jobs: JobsService;
   libraries: LibrariesService;
+  contacts: ContactsService;
+  panels: PanelsService;
+  messages: MessagesService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
   const accounts = new AccountsService(store, clock);
+  const libraries = new LibrariesService(accounts);
+  const jobs = new JobsService(store, clock);
   return {
     config,
     store,
     clock,
     accounts,
     auth: new AuthService(store, clock),
-    jobs: new JobsService(store, clock),
-    libraries: new LibrariesService(accounts),
+    jobs,
+    contacts: new ContactsService(store, clock, accounts, libraries, jobs, config.allowPrivateUrls),
+    libraries,
+    panels: new PanelsService(store, clock, libraries),
+    messages: new MessagesService(store, clock, libraries, config.publicUrl),
   };
 }

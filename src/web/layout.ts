@@ -13,7 +13,11 @@ export interface PageOptions {
 
 function nav(actor: Actor | undefined, current: string | undefined, csrfToken: string | undefined): Html {
   if (!actor) return html``;
-  const links: Array<[string, string]> = [['/account/ids', 'Qualtrics IDs']];
+  const links: Array<[string, string]> = [
+    ['/account/ids', 'Qualtrics IDs'],
+    ['/contacts', 'Contacts'],
+    ['/messages', 'Messages'],
+  ];
   if (isBrandAdmin(actor)) links.push(['/admin/users', 'Users'], ['/admin/divisions', 'Divisions'], ['/admin/groups', 'Groups']);
   links.push(['/WRAPI/ControlPanel/docs.php', 'API reference']);
   return html`<nav aria-label="Main"><ul>

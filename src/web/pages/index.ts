@@ -3,7 +3,9 @@ import type { Services } from '../../services/index.ts';
 import { accountPages } from './account.ts';
 import { adminPages } from './admin/index.ts';
 import { authPages } from './auth.ts';
+import { contactsPages } from './contacts/index.ts';
 import { docsPages } from './docs.ts';
+import { messagePages } from './messages.ts';
 
 /** Every page group of the web UI; each file owns its routes. */
 export async function pages(app: FastifyInstance, services: Services): Promise<void> {
@@ -11,4 +13,6 @@ export async function pages(app: FastifyInstance, services: Services): Promise<v
   await accountPages(app, services);
   await adminPages(app, services);
   await docsPages(app, services);
+  await contactsPages(app, services);
+  await messagePages(app, services);
 }

@@ -1,2 +1,5 @@
 // Each area file registers its Requests when imported.
 import './administration.ts';
+import './library.ts';
+import './panels.ts';
+import './contacts.ts';
