@@ -21,8 +21,22 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+// Intl formatting costs ~10 µs; the same stamps (creation dates, token dates) recur on every call.
+const recent = new Map<string, string>();
+
 export function formatDateTime(ms: number | null | undefined, timeZone: string): string {
   if (ms === null || ms === undefined) return UNSET_DATETIME;
+  const key = `${timeZone}|${ms}`;
+  let text = recent.get(key);
+  if (text === undefined) {
+    if (recent.size >= 2000) recent.clear();
+    text = formatUncached(ms, timeZone);
+    recent.set(key, text);
+  }
+  return text;
+}
+
+function formatUncached(ms: number, timeZone: string): string {
   const parts = Object.fromEntries(formatter(timeZone).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
 }

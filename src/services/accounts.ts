@@ -136,6 +136,9 @@ function mergePermissions(typeId: UserTypeId, base: PermissionSet, patch: Partia
  * brand only; the operator (the CLI, `actor` undefined) manages every brand.
  */
 export class AccountsService {
+  /** Told whenever a user's token, status, type or permissions change (the auth cache listens). */
+  onUserChanged: (userId: string) => void = () => undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -312,6 +315,7 @@ export class AccountsService {
     if (losesAdmin) await this.keepOneAdmin(actor.brandId);
     set.updated_at = this.clock.now();
     await accountsStore.updateUser(this.db, actor.brandId, userId, set);
+    this.onUserChanged(userId);
     // A disabled user's web sessions end at once; their token is refused by the status check.
     if (set.status === 'Disabled' || set.password_hash) await authStore.deleteSessionsOfUser(this.db, userId);
     return toUserView(await this.userInBrand(actor.brandId, userId));
@@ -330,6 +334,7 @@ export class AccountsService {
     const user = toUserView(await this.userInBrand(actor.brandId, userId));
     if (user.typeId === 'UT_BRANDADMIN' && user.status === 'Active') await this.keepOneAdmin(actor.brandId);
     await accountsStore.deleteUser(this.db, actor.brandId, userId);
+    this.onUserChanged(userId);
   }
 
   /**
@@ -359,6 +364,7 @@ export class AccountsService {
       api_token_last_used_at: null,
       updated_at: now,
     });
+    this.onUserChanged(user.id);
     return token;
   }
 
@@ -414,12 +420,34 @@ export class AccountsService {
 
   /** The user's own library (ID = user ID) and the libraries of their groups. */
   async libraries(actor: Actor): Promise<Library[]> {
-    const me = await this.userInBrand(actor.brandId, actor.userId);
+    return this.librariesOf(actor, await this.userInBrand(actor.brandId, actor.userId));
+  }
+
+  private async librariesOf(actor: Actor, me: UserRow): Promise<Library[]> {
     const groups = await accountsStore.groupsOfUser(this.db, actor.brandId, actor.userId);
     return [
       { id: me.id, name: `${me.first_name} ${me.last_name}`.trim(), kind: 'user' as const },
       ...groups.map((g) => ({ id: g.id, name: g.name, kind: 'group' as const })),
     ];
+  }
+
+  /** Everything getUserInfo shows about the caller, in three reads. */
+  async userInfo(actor: Actor): Promise<{ user: UserView; libraries: Library[]; loginHistory: number[]; timeZone: string }> {
+    const me = await this.userInBrand(actor.brandId, actor.userId);
+    const [libraries, loginHistory, timeZone] = await Promise.all([this.librariesOf(actor, me), this.loginHistory(actor.userId), this.timeZone(actor.brandId)]);
+    return { user: toUserView(me), libraries, loginHistory, timeZone };
+  }
+
+  private readonly timeZones = new Map<string, string>();
+
+  /** The brand's time zone for wire dates (brands do not change zone while running, so it is cached). */
+  async timeZone(brandId: string): Promise<string> {
+    let zone = this.timeZones.get(brandId);
+    if (!zone) {
+      zone = (await accountsStore.findBrand(this.db, brandId))?.time_zone ?? 'America/Denver';
+      this.timeZones.set(brandId, zone);
+    }
+    return zone;
   }
 
   /** Whether the actor may use a library: their own, one of their groups', or (admins) any in the brand. */

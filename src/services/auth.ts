@@ -15,6 +15,14 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
 
 // Hashed: a username as sent may hold NUL (PostgreSQL refuses it) or be too long for an index entry.
+/**
+ * A repeat API call with the same credentials within this window skips the database. Changes made
+ * through this process (token regenerated, user disabled or deleted, a lockout) take effect at once;
+ * changes made by another process (the CLI, a second server on the same PostgreSQL) within it.
+ */
+const VERIFIED_TTL_MS = 1000;
+const VERIFIED_MAX = 10_000;
+
 const userKey = (username: string) => `user:${sha256(username.trim().toLowerCase())}`;
 const addressKey = (address: string) => `addr:${address}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -37,6 +45,7 @@ export function actorOf(row: UserRow): Actor {
  */
 export class AuthService {
   private readonly lastUsedWritten = new Map<string, number>();
+  private readonly verified = new Map<string, { actor: Actor; row: UserRow; username: string; until: number }>();
 
   constructor(
     private readonly store: Store,
@@ -69,6 +78,9 @@ export class AuthService {
       await authStore.saveCounter(this.db, key, next);
       locked ||= isLocked(next, now);
     }
+    // A success after failures must reach the database to clear the count: forget cached successes.
+    if (locked) this.verified.clear();
+    else for (const [key, entry] of this.verified) if (entry.username === username) this.verified.delete(key);
     throw new ServiceError(locked ? 'TooManyFailures' : 'BadCredentials');
   }
 
@@ -80,6 +92,26 @@ export class AuthService {
 
   /** User + Token from an API request. */
   async authenticateToken(username: string, token: string, address?: string): Promise<Actor> {
+    const cacheKey = `${hashToken(token)}\n${username}\n${address ?? ''}`;
+    const hit = this.verified.get(cacheKey);
+    if (hit && hit.until > this.clock.now()) {
+      await this.noteTokenUse(hit.row);
+      return hit.actor;
+    }
+    return this.verifyToken(username, token, address);
+  }
+
+  /** Forgets verified credentials of a user whose token, status or rights just changed. */
+  forgetUser(userId: string): void {
+    for (const [key, entry] of this.verified) if (entry.row.id === userId) this.verified.delete(key);
+  }
+
+  private remember(cacheKey: string, actor: Actor, row: UserRow, username: string): void {
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(cacheKey, { actor, row, username, until: this.clock.now() + VERIFIED_TTL_MS });
+  }
+
+  private async verifyToken(username: string, token: string, address: string | undefined): Promise<Actor> {
     const hadFailures = await this.refuseIfLocked(username, address);
     // Look the token up by its hash (one indexed read); the username must then name its owner.
     const row = /^[A-Za-z0-9]{40}$/.test(token) ? await accountsStore.findUserByTokenHash(this.db, hashToken(token)) : undefined;
@@ -89,6 +121,7 @@ export class AuthService {
     const actor = await this.admit(row, username, hadFailures);
     if (!actor.permissions.accessApi) throw new ServiceError('NoApiAccess');
     await this.noteTokenUse(row);
+    this.remember(`${hashToken(token)}\n${username}\n${address ?? ''}`, actor, row, username);
     return actor;
   }
 

@@ -559,7 +559,12 @@ async function readImportFile(data: Buffer, mapping: ColumnMapping, ctx: JobCont
     if (row) rows.push(row);
     else ignored++;
     const done = rows.length + ignored;
-    if (done % PROGRESS_EVERY === 0) await reportProgress(ctx, done, Math.max(estimate, done));
+    if (done % PROGRESS_EVERY === 0) {
+      await reportProgress(ctx, done, Math.max(estimate, done));
+      // The parser and the progress write only ever await resolved work: without a real turn of the
+      // event loop the server would answer no request until the whole file is read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   return { rows, ignored };
 }
@@ -628,7 +633,8 @@ async function writeBatch(trx: Trx, rows: readonly ImportRow[], state: WriteStat
   const rowOf = (id: string) => current.get(id) as ContactRow;
   await contactsStore.insertContacts(trx, [...created].map(rowOf));
   await contactsStore.updateContacts(trx, brandId, [...changed].map(rowOf));
-  const already = await contactsStore.memberIds(trx, listId, [...order]);
+  // Contacts made by this batch cannot be on the list yet: only the others are looked up.
+  const already = await contactsStore.memberIds(trx, listId, [...order].filter((id) => !created.has(id)));
   const members = [...order].filter((id) => !already.has(id)).map((id) => ({ list_id: listId, contact_id: id, brand_id: brandId, position: ++state.position, added_at: now }));
   await contactsStore.insertMembers(trx, members);
 }

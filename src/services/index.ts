@@ -25,6 +25,8 @@ export interface Services {
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
   const accounts = new AccountsService(store, clock);
+  const auth = new AuthService(store, clock);
+  accounts.onUserChanged = (userId) => auth.forgetUser(userId);
   const libraries = new LibrariesService(accounts);
   const jobs = new JobsService(store, clock);
   return {
@@ -32,7 +34,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     store,
     clock,
     accounts,
-    auth: new AuthService(store, clock),
+    auth,
     jobs,
     contacts: new ContactsService(store, clock, accounts, libraries, jobs, config.allowPrivateUrls),
     libraries,

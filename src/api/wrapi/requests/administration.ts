@@ -29,8 +29,8 @@ function permissionPatch(params: Partial<Record<PermissionParam, string | undefi
   return patch;
 }
 
-async function timeZoneOf(services: Services, brandId: string): Promise<string> {
-  return (await services.accounts.getBrand(brandId))?.time_zone ?? 'America/Denver';
+function timeZoneOf(services: Services, brandId: string): Promise<string> {
+  return services.accounts.timeZone(brandId);
 }
 
 function userSummary(u: UserView, tz: string) {
@@ -107,12 +107,7 @@ defineRequest({
   },
   errors: [],
   async handler({ actor, services }) {
-    const [me, libraries, history, tz] = await Promise.all([
-      services.accounts.getUser(actor, actor.userId),
-      services.accounts.libraries(actor),
-      services.accounts.loginHistory(actor.userId),
-      timeZoneOf(services, actor.brandId),
-    ]);
+    const { user: me, libraries, loginHistory: history, timeZone: tz } = await services.accounts.userInfo(actor);
     return {
       UserData: {
         UserID: me.id,
