@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
+import { csvLine } from '../domain/csv-output.ts';
 import { newId, isId } from '../domain/ids.ts';
 import { ImportInputError, csvRecords, mapRow, planColumns, readMapping, type ImportMapping, type MappingInput } from '../domain/panel-import.ts';
 import {
@@ -141,15 +141,6 @@ function withoutEmpty(ed: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/**
- * A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection);
- * plain numbers such as -5 or +44 20 are left alone so phone numbers and scores survive.
- */
-export function csvSafe(value: string): string {
-  if (/^[=@\t\r]/.test(value)) return `'${value}`;
-  if (/^[+-]/.test(value) && !/^[+-][\d\s().]*$/.test(value)) return `'${value}`;
-  return value;
-}
 
 /**
  * Panels (contact lists) and their recipients. Every method starts with the library check; a panel
@@ -310,6 +301,14 @@ export class PanelsService {
 
   /** Like members(), but every permission and paging check is done before this resolves. */
   async openMembers(actor: Actor, libraryId: string, panelId: string, options: MembersOptions = {}): Promise<AsyncIterable<RecipientView>> {
+    const batches = await this.openMemberBatches(actor, libraryId, panelId, options);
+    return (async function* () {
+      for await (const batch of batches) yield* batch;
+    })();
+  }
+
+  /** The members in keyset batches (one query each): exports work a batch at a time, not a member at a time. */
+  async openMemberBatches(actor: Actor, libraryId: string, panelId: string, options: MembersOptions = {}): Promise<AsyncIterable<RecipientView[]>> {
     const panel = await this.requirePanel(actor, libraryId, panelId);
     let after = 0;
     if (options.afterId !== undefined) {
@@ -327,7 +326,7 @@ export class PanelsService {
       while (left > 0) {
         const size = Math.min(batch, left);
         const rows = await panelsStore.pageMembers(db, brandId, panel.id, after, size, filter);
-        for (const row of rows) yield toRecipient(row);
+        if (rows.length > 0) yield rows.map(toRecipient);
         if (rows.length < size) return;
         left -= rows.length;
         after = (rows[rows.length - 1] as MemberRow).position;
@@ -351,23 +350,17 @@ export class PanelsService {
    */
   async csvExport(actor: Actor, libraryId: string, panelId: string, options: CsvExportOptions = {}): Promise<AsyncIterable<string>> {
     const keys = options.embeddedData ?? [];
-    const members = await this.openMembers(actor, libraryId, panelId, { ...options, batchSize: 2000 });
+    const batches = await this.openMemberBatches(actor, libraryId, panelId, { ...options, batchSize: 2000 });
     const header = ['RecipientID', 'FirstName', 'LastName', 'Email', 'ExternalDataReference', ...(options.exportLanguage ? ['Language'] : []), 'Unsubscribed', ...keys];
-    const row = (m: RecipientView): string[] =>
-      [m.id, m.firstName, m.lastName, m.email, m.externalRef, ...(options.exportLanguage ? [m.language] : []), m.unsubscribed ? '1' : '0', ...keys.map((k) => m.embeddedData[k])].map(
-        (v) => csvSafe(v ?? ''),
-      );
+    const line = (m: RecipientView): string =>
+      csvLine([m.id, m.firstName, m.lastName, m.email, m.externalRef, ...(options.exportLanguage ? [m.language] : []), m.unsubscribed ? '1' : '0', ...keys.map((k) => m.embeddedData[k])]);
     return (async function* () {
-      yield '\ufeff' + stringify([header]);
-      let rows: string[][] = [];
-      for await (const m of members) {
-        rows.push(row(m));
-        if (rows.length >= 1000) {
-          yield stringify(rows);
-          rows = [];
-        }
+      yield '\ufeff' + csvLine(header);
+      for await (const batch of batches) {
+        let chunk = '';
+        for (const m of batch) chunk += line(m);
+        yield chunk;
       }
-      if (rows.length > 0) yield stringify(rows);
     })();
   }
 

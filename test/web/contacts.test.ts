@@ -394,7 +394,7 @@ describe('contacts: CSV export', () => {
     expect(res.body).toBe(
       '\ufeffRecipientID,Email,FirstName,LastName,ExternalDataReference,Language,Unsubscribed,Plan,Score,Note\r\n' +
         `${members[0]?.id},a@example.org,'=cmd|' /C calc'!A0,"Lee, Jr.",,,0,Gold,,\r\n` +
-        `${members[1]?.id},b@example.org,'@SUM(1),'+1,,EN,1,,'-5,"two\nlines"\r\n`,
+        `${members[1]?.id},b@example.org,'@SUM(1),+1,,EN,1,,-5,"two\nlines"\r\n`,
     );
   });
 

@@ -76,17 +76,3 @@ export function guessRoles(preview: Preview, headers: boolean): ColumnRole[] {
   return roles;
 }
 
-/**
- * One CSV cell of a web export. Cells starting with = + - @ (or tab / carriage return) get a leading
- * single quote, so a spreadsheet shows them as text instead of running them as formulas (CSV
- * injection). The API's getPanel CSV stays byte-faithful; this is the people-facing download.
- */
-export function csvCell(value: string | null | undefined): string {
-  let v = value ?? '';
-  if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-export function csvLine(cells: Array<string | null | undefined>): string {
-  return cells.map(csvCell).join(',') + '\r\n';
-}

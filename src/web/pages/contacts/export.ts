@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Actor } from '../../../services/actor.ts';
 import type { Services } from '../../../services/index.ts';
 import type { PanelView } from './load.ts';
-import { csvLine } from './csv.ts';
+import { csvLine } from '../../../domain/csv-output.ts';
 import { SECTION } from './common.ts';
 import { withPanel } from './panels.ts';
 
@@ -16,7 +16,7 @@ const ROWS_PER_CHUNK = 500;
 /**
  * The panel as CSV, in two streamed passes over the members: the first collects the embedded-data
  * keys (one column each, in order of first appearance), the second writes the rows. Nothing holds
- * the whole panel. Cells are defused against spreadsheet formula injection (see csvCell).
+ * the whole panel. Cells are defused against spreadsheet formula injection (see domain/csv-output.ts).
  */
 async function* exportCsv(services: Services, actor: Actor, p: PanelView): AsyncGenerator<string> {
   const keys = new Set<string>();
@@ -24,11 +24,11 @@ async function* exportCsv(services: Services, actor: Actor, p: PanelView): Async
     for (const k of Object.keys(m.embeddedData)) keys.add(k);
   }
   const edKeys = [...keys];
-  yield '\ufeff' + csvLine([...FIXED, ...edKeys]);
+  yield '\ufeff' + csvLine([...FIXED, ...edKeys], '\r\n');
   let chunk = '';
   let rows = 0;
   for await (const m of await services.panels.members(actor, p.libraryId, p.id, { batchSize: BATCH })) {
-    chunk += csvLine([m.id, m.email, m.firstName, m.lastName, m.externalRef, m.language, m.unsubscribed ? '1' : '0', ...edKeys.map((k) => m.embeddedData[k])]);
+    chunk += csvLine([m.id, m.email, m.firstName, m.lastName, m.externalRef, m.language, m.unsubscribed ? '1' : '0', ...edKeys.map((k) => m.embeddedData[k])], '\r\n');
     if (++rows % ROWS_PER_CHUNK === 0) {
       yield chunk;
       chunk = '';

@@ -91,7 +91,7 @@ async function membersPage(services: Services, actor: Actor, p: PanelView, reque
     ${notice(done ? DONE[done] : undefined)}
     <dl class="ids"><dt>Panel ID</dt><dd>${p.id}</dd><dt>Library ID</dt><dd>${p.libraryId}</dd><dt>Category</dt><dd>${p.category}</dd><dt>Members</dt><dd class="count">${p.memberCount}</dd></dl>
     <div class="actions"><a class="button" href="${url}/members/new">Add a member</a><a class="button secondary" href="${url}/import">Import CSV</a><a class="button secondary" href="${url}/export.csv">Export CSV</a><a class="button secondary" href="${url}/rename">Rename</a><a class="button secondary" href="${url}/delete">Delete panel</a></div>
-    <p class="hint">The CSV export has one column per embedded-data field. Cells that start with = + - or @ get a leading apostrophe (') so that spreadsheets show them as text instead of running them as formulas.</p>
+    <p class="hint">The CSV export has one column per embedded-data field. Cells that start with = or @, or with + or - not followed by a number, get a leading apostrophe (') so that spreadsheets show them as text instead of running them as formulas.</p>
     ${searchForm(p, q, filter)}
     ${table}
     ${pager}`);
