@@ -16,7 +16,7 @@ import {
 } from '../domain/accounts.ts';
 import { newApiToken, newId, randomPassword } from '../domain/ids.ts';
 import { accountsStore, type BrandRow, type DivisionRow, type GroupRow, type UserRow } from '../store/accounts.ts';
-import type { Store } from '../store/db.ts';
+import { readTogether, type Store } from '../store/db.ts';
 import { authStore } from '../store/auth.ts';
 import { isBrandAdmin, requireBrandAdmin, type Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
@@ -72,6 +72,13 @@ export interface Library {
   id: string;
   name: string;
   kind: 'user' | 'group';
+}
+
+function librariesFrom(me: UserRow, groups: GroupRow[]): Library[] {
+  return [
+    { id: me.id, name: `${me.first_name} ${me.last_name}`.trim(), kind: 'user' as const },
+    ...groups.map((g) => ({ id: g.id, name: g.name, kind: 'group' as const })),
+  ];
 }
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -424,18 +431,19 @@ export class AccountsService {
   }
 
   private async librariesOf(actor: Actor, me: UserRow): Promise<Library[]> {
-    const groups = await accountsStore.groupsOfUser(this.db, actor.brandId, actor.userId);
-    return [
-      { id: me.id, name: `${me.first_name} ${me.last_name}`.trim(), kind: 'user' as const },
-      ...groups.map((g) => ({ id: g.id, name: g.name, kind: 'group' as const })),
-    ];
+    return librariesFrom(me, await accountsStore.groupsOfUser(this.db, actor.brandId, actor.userId));
   }
 
   /** Everything getUserInfo shows about the caller, in three reads. */
   async userInfo(actor: Actor): Promise<{ user: UserView; libraries: Library[]; loginHistory: number[]; timeZone: string }> {
-    const me = await this.userInBrand(actor.brandId, actor.userId);
-    const [libraries, loginHistory, timeZone] = await Promise.all([this.librariesOf(actor, me), this.loginHistory(actor.userId), this.timeZone(actor.brandId)]);
-    return { user: toUserView(me), libraries, loginHistory, timeZone };
+    const timeZone = await this.timeZone(actor.brandId);
+    return readTogether(this.store, async (db) => {
+      const me = await accountsStore.findUserById(db, actor.brandId, actor.userId);
+      if (!me) throw notFound('UserID');
+      const groups = await accountsStore.groupsOfUser(db, actor.brandId, actor.userId);
+      const history = await authStore.loginHistory(db, actor.userId, 30);
+      return { user: toUserView(me), libraries: librariesFrom(me, groups), loginHistory: history.map((r) => r.at), timeZone };
+    });
   }
 
   private readonly timeZones = new Map<string, string>();

@@ -82,3 +82,12 @@ export function openStore(options: StoreOptions): Store {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) }) });
   return { db, dialect: 'sqlite', sqliteFile: file, close: () => db.destroy() };
 }
+
+/**
+ * Runs several reads against one snapshot. On SQLite that is also faster: each statement outside a
+ * transaction takes and drops the WAL read lock (system calls), one transaction takes it once. On
+ * PostgreSQL the reads run as they are (a transaction would only add round trips).
+ */
+export function readTogether<T>(store: Store, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  return store.dialect === 'sqlite' ? store.db.transaction().execute(fn) : fn(store.db);
+}
