@@ -352,8 +352,9 @@ export class ContactsService {
   private async writeImport(ctx: JobContext, brandId: string, listId: string, rows: readonly ImportRow[], read: number): Promise<number> {
     const reportBetween = this.store.dialect === 'postgres';
     return this.db.transaction().execute(async (trx) => {
-      if (!(await contactsStore.lockList(trx, this.store.dialect, brandId, listId))) throw new Error('The list was deleted before the import finished.');
-      const state: WriteState = { brandId, listId, now: this.clock.now(), position: await contactsStore.maxPosition(trx, listId), ignored: 0 };
+      if (!(await contactsStore.lockList(trx, brandId, listId))) throw new Error('The list was deleted before the import finished.');
+      const position = await contactsStore.maxPosition(trx, listId);
+      const state: WriteState = { brandId, listId, now: this.clock.now(), position, hadMembers: position > 0, listed: new Set(), ignored: 0 };
       for (let at = 0; at < rows.length; at += WRITE_BATCH) {
         await writeBatch(trx, rows.slice(at, at + WRITE_BATCH), state);
         const written = Math.min(at + WRITE_BATCH, rows.length);
@@ -459,7 +460,7 @@ function offsetAt(t: number, timeZone: string): number {
 
 /** importContacts' recorded column limit (importPanel allows more). */
 const IMPORT_MAX_COLUMNS = 1000;
-/** Rows per write batch: one IN (…) lookup per key kind, one multi-row INSERT, one batched UPDATE. */
+/** Rows per write batch: one lookup per key kind, one multi-row INSERT, one batched UPDATE. */
 const WRITE_BATCH = 500;
 /** Rows written between progress reports in the write phase (only where the job row can be written meanwhile). */
 const WRITE_PROGRESS_EVERY = 10_000;
@@ -592,6 +593,9 @@ interface WriteState {
   now: number;
   /** The list's last position so far. */
   position: number;
+  hadMembers: boolean;
+  /** Contacts this import put on the list, or found there already. */
+  listed: Set<string>;
   /** Rows whose ContactID is unknown. */
   ignored: number;
 }
@@ -606,7 +610,7 @@ const present = (xs: Array<string | null | undefined>) => [...new Set(xs.filter(
  * transaction, so the lookups see them: a repeated address merges across batches too.
  */
 async function writeBatch(trx: Trx, rows: readonly ImportRow[], state: WriteState): Promise<void> {
-  const { brandId, listId, now } = state;
+  const { brandId, now } = state;
   const byId = await contactsStore.findContactsByIds(trx, brandId, present(rows.map((r) => r.contactId)));
   const byEmail = await contactsStore.findContactsByEmails(trx, brandId, present(rows.map((r) => (r.contactId === null ? r.email?.toLowerCase() : null))));
   const current = new Map<string, ContactRow>([...byId, ...[...byEmail.values()].map((r) => [r.id, r] as const)]);
@@ -633,9 +637,19 @@ async function writeBatch(trx: Trx, rows: readonly ImportRow[], state: WriteStat
   const rowOf = (id: string) => current.get(id) as ContactRow;
   await contactsStore.insertContacts(trx, [...created].map(rowOf));
   await contactsStore.updateContacts(trx, brandId, [...changed].map(rowOf));
-  // Contacts made by this batch cannot be on the list yet: only the others are looked up.
-  const already = await contactsStore.memberIds(trx, listId, [...order].filter((id) => !created.has(id)));
-  const members = [...order].filter((id) => !already.has(id)).map((id) => ({ list_id: listId, contact_id: id, brand_id: brandId, position: ++state.position, added_at: now }));
+  await appendToList(trx, [...order], created, state);
+}
+
+/** Appends the batch's contacts (in first-row order) that are not on the list yet. */
+async function appendToList(trx: Trx, order: readonly string[], created: ReadonlySet<string>, state: WriteState): Promise<void> {
+  const fresh = order.filter((id) => !state.listed.has(id));
+  // Only a list that had members before this import can hold a contact this import has not listed,
+  // and never one this batch created.
+  const already = state.hadMembers ? await contactsStore.memberIds(trx, state.listId, fresh.filter((id) => !created.has(id))) : new Set<string>();
+  const members = fresh
+    .filter((id) => !already.has(id))
+    .map((id) => ({ list_id: state.listId, contact_id: id, brand_id: state.brandId, position: ++state.position, added_at: state.now }));
+  for (const id of fresh) state.listed.add(id);
   await contactsStore.insertMembers(trx, members);
 }
 

@@ -1,5 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Dialect } from './db.ts';
+import { PostgresAdapter, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ContactListMembersTable, ContactListsTable, ContactsTable, Database } from './schema.ts';
 
 export type ContactRow = Selectable<ContactsTable>;
@@ -16,6 +15,8 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 export type SubscriptionFilter = 'all' | 'subscribed' | 'unsubscribed';
 
@@ -37,9 +38,9 @@ export const contactsStore = {
    * The list, locked until the transaction ends on PostgreSQL, so two writers appending to it take
    * turns with its positions (SQLite transactions already run one at a time).
    */
-  lockList: (db: Db, dialect: Dialect, brandId: string, id: string) => {
+  lockList: (db: Db, brandId: string, id: string) => {
     const q = db.selectFrom('contact_lists').select('id').where('brand_id', '=', brandId).where('id', '=', id);
-    return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    return (isPostgres(db) ? q.forUpdate() : q).executeTakeFirst();
   },
 
   async listsWithCounts(db: Db, brandId: string, libraryId: string): Promise<Array<ContactListRow & { count: number }>> {
@@ -164,10 +165,24 @@ export const contactsStore = {
     return out;
   },
 
-  /** The oldest contact for each lower-cased address (the one merges go to when several share it). */
+  /**
+   * The oldest contact for each lower-cased address (the one merges go to when several share it).
+   *
+   * On PostgreSQL each address is its own lookup (unnest + LATERAL … LIMIT 1): asked as one long
+   * IN list before the planner has statistics on lower(email) (a new table, or the rows an import
+   * wrote in its open transaction), it judged the list unselective and walked every contact of the
+   * brand per query. A single-address lookup always takes the (brand_id, lower(email)) index.
+   */
   async findContactsByEmails(db: Db, brandId: string, lowerEmails: readonly string[]): Promise<Map<string, ContactRow>> {
     const out = new Map<string, ContactRow>();
+    const postgres = isPostgres(db);
     for (const part of chunks(lowerEmails)) {
+      if (postgres) {
+        const { rows } = await sql<ContactRow>`SELECT c.* FROM unnest(${part}::text[]) AS k(e)
+          CROSS JOIN LATERAL (SELECT * FROM contacts WHERE brand_id = ${brandId} AND lower(email) = k.e ORDER BY created_at, id LIMIT 1) AS c`.execute(db);
+        for (const r of rows) out.set((r.email as string).toLowerCase(), r);
+        continue;
+      }
       const rows = await db
         .selectFrom('contacts')
         .selectAll()
@@ -200,16 +215,18 @@ export const contactsStore = {
    * Writes these contacts' fields (not id, brand or created_at), one statement per chunk: the new
    * values arrive as a VALUES list joined on the ID, which both SQLite (3.33+) and PostgreSQL run
    * as UPDATE … FROM. The numeric columns are cast because PostgreSQL types untyped VALUES as text.
+   * The brand travels in the VALUES rows rather than as a constant: given `brand_id = ?`, SQLite's
+   * planner scans the brand's whole directory once per statement instead of looking up each ID.
    */
   async updateContacts(db: Db, brandId: string, rows: readonly ContactRow[]): Promise<void> {
     for (const part of chunks(rows)) {
       const values = sql.join(
-        part.map((r) => sql`(${r.id}, ${r.first_name}, ${r.last_name}, ${r.email}, ${r.external_ref}, ${r.language}, ${r.unsubscribed}, ${r.embedded_data}, ${r.updated_at})`),
+        part.map((r) => sql`(${brandId}, ${r.id}, ${r.first_name}, ${r.last_name}, ${r.email}, ${r.external_ref}, ${r.language}, ${r.unsubscribed}, ${r.embedded_data}, ${r.updated_at})`),
       );
-      await sql`WITH v (id, first_name, last_name, email, external_ref, language, unsubscribed, embedded_data, updated_at) AS (VALUES ${values})
+      await sql`WITH v (brand_id, id, first_name, last_name, email, external_ref, language, unsubscribed, embedded_data, updated_at) AS (VALUES ${values})
         UPDATE contacts SET first_name = v.first_name, last_name = v.last_name, email = v.email, external_ref = v.external_ref, language = v.language,
           unsubscribed = CAST(v.unsubscribed AS integer), embedded_data = v.embedded_data, updated_at = CAST(v.updated_at AS bigint)
-        FROM v WHERE contacts.id = v.id AND contacts.brand_id = ${brandId}`.execute(db);
+        FROM v WHERE contacts.brand_id = v.brand_id AND contacts.id = v.id`.execute(db);
     }
   },
 

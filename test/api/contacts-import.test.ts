@@ -218,6 +218,17 @@ describe('large imports: batched writes', () => {
     expect(await directorySize()).toBe(1299);
   });
 
+  it('stores awkward text unchanged, on creation and on merge', async () => {
+    const awkward = ['NULL', 'back\\slash {x}, "q"', "O'Hara", 'Zoë ☃', '{}'];
+    const csv = (first: string) => `Email,FirstName,LastName,Note\nw@example.com,${first},"${awkward[1]?.replaceAll('"', '""')}","${awkward[4]}"\n`;
+    const r1 = await importCsv(ann, csv(awkward[0] as string), { ColumnHeaders: '1', AllED: '1', Name: 'Awkward' });
+    await t.services.jobs.runOne('w');
+    expect((await members(ann, r1.json.Result.ListID)).json[0]).toMatchObject({ FirstName: 'NULL', LastName: awkward[1], EmbeddedData: { Note: '{}' } });
+    const r2 = await importCsv(ann, csv(`${awkward[2]} ${awkward[3]}`), { ColumnHeaders: '1', AllED: '1', ListID: r1.json.Result.ListID });
+    await t.services.jobs.runOne('w');
+    expect((await members(ann, r2.json.Result.ListID)).json).toMatchObject([{ FirstName: "O'Hara Zoë ☃", LastName: awkward[1] }]);
+  });
+
   it('reads the file before the transaction: other requests run while it is parsed', async () => {
     const seen: string[] = [];
     const original = jobsStore.update;
