@@ -8,6 +8,7 @@ import { LibrariesService } from './libraries.ts';
 import { ContactsService } from './contacts.ts';
 import { PanelsService } from './panels.ts';
 import { MessagesService } from './messages.ts';
+import { SurveysService } from './surveys.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -21,6 +22,7 @@ export interface Services {
   contacts: ContactsService;
   panels: PanelsService;
   messages: MessagesService;
+  surveys: SurveysService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -40,5 +42,6 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     libraries,
     panels: new PanelsService(store, clock, libraries),
     messages: new MessagesService(store, clock, libraries, config.publicUrl),
+    surveys: new SurveysService(store, clock),
   };
 }

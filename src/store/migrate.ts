@@ -4,12 +4,14 @@ import type { Store } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_contacts.ts';
 import * as m0003ce from './migrations/0003_contacts_email.ts';
+import * as m0004sv from './migrations/0004_surveys.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_contacts': m0002,
   '0003_contacts_email': m0003ce,
+  '0004_surveys': m0004sv,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

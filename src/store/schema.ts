@@ -93,6 +93,8 @@ export interface Database {
   contact_list_members: ContactListMembersTable;
   jobs: JobsTable;
   job_blobs: JobBlobsTable;
+  surveys: SurveysTable;
+  survey_shares: SurveySharesTable;
 }
 
 export interface PanelsTable {
@@ -182,4 +184,28 @@ export interface JobsTable {
 export interface JobBlobsTable {
   job_id: string;
   data: Buffer;
+}
+
+export interface SurveysTable {
+  id: string;
+  brand_id: string;
+  owner_id: string;
+  name: string;
+  description: string | null;
+  status: string;
+  qsf: string;
+  created_at: number;
+  modified_at: number;
+  last_activated_at: number | null;
+  start_date: number | null;
+  expiration_date: number | null;
+  deleted_at: number | null;
+}
+
+export interface SurveySharesTable {
+  survey_id: string;
+  brand_id: string;
+  user_id: string | null;
+  group_id: string | null;
+  created_at: number;
 }

@@ -3,3 +3,4 @@ import './administration.ts';
 import './library.ts';
 import './panels.ts';
 import './contacts.ts';
+import './surveys.ts';
