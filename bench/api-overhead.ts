@@ -5,12 +5,13 @@
  *
  *   node bin/run-ts.js bench/api-overhead.ts [--seconds 5] [--connections 50]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { bootInsight, forkRole } from './lib/harness.ts';
 
 const role = process.argv[2];
 
@@ -24,32 +25,14 @@ async function serveHello(): Promise<void> {
 }
 
 async function serveInsight(): Promise<void> {
-  const { loadConfig } = await import('../src/config.ts');
-  const { openStore } = await import('../src/store/db.ts');
-  const { migrate } = await import('../src/store/migrate.ts');
-  const { createServices } = await import('../src/services/index.ts');
-  const { buildApp } = await import('../src/server.ts');
-  const dataDir = process.env.BENCH_DATA_DIR as string;
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SECRET_KEY: 'bench-secret-key-0123456789-0123456789' });
-  const store = openStore({ dataDir, databaseUrl: process.env.BENCH_DATABASE_URL || undefined });
-  await migrate(store);
-  const services = createServices(config, store);
-  await services.accounts.createBrand({ id: 'bench', name: 'Bench' });
-  const user = await services.accounts.createUser(undefined, 'bench', { username: 'ann', password: 'bench-password', firstName: 'Ann', lastName: 'Lee', email: 'ann@bench.example', typeId: 'UT_STANDARD', api: true });
-  const token = await services.accounts.generateTokenForUsername(user.username);
-  const app = await buildApp(services, { logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const addr = app.server.address();
+  const { user, token, info } = await bootInsight();
   const qs = new URLSearchParams({ Request: 'getUserInfo', User: user.username, Token: token, Format: 'JSON', Version: '2.5' });
-  process.send?.({ port: typeof addr === 'object' && addr ? addr.port : 0, path: `/WRAPI/ControlPanel/api.php?${qs}` });
+  process.send?.({ port: info.port, path: `/WRAPI/ControlPanel/api.php?${qs}` });
 }
 
-function start(which: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(import.meta.dirname, '..', 'bin', 'run-ts.js'), [import.meta.filename, which], { env: { ...process.env, ...env } });
-    child.once('message', (m: { port: number; path: string }) => resolve({ child, url: `http://127.0.0.1:${m.port}${m.path}` }));
-    child.once('exit', (code) => reject(new Error(`${which} server exited with ${code}`)));
-  });
+async function start(which: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+  const { child, message } = await forkRole<{ port: number; path: string }>(import.meta.filename, which, env);
+  return { child, url: `http://127.0.0.1:${message.port}${message.path}` };
 }
 
 async function load(url: string, seconds: number, connections: number): Promise<{ rps: number; p99: number; errors: number }> {

@@ -9,12 +9,12 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import SQLite from 'better-sqlite3';
 import { stringify } from 'csv-stringify';
-import { BenchServer, ROWS } from './import-panel.ts';
+import { mb, rowsOption } from './lib/harness.ts';
+import { PanelServer } from './import-panel.ts';
 
 const ED_KEYS = ['Department', 'Region', 'Score', 'Cohort', 'Note'];
 
@@ -41,19 +41,16 @@ async function baseline(file: string, panelId: string): Promise<{ seconds: numbe
   }
 }
 
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { rows: { type: 'string', default: String(ROWS) } } });
-  const rows = Number(values.rows);
+  const rows = rowsOption();
   const dataDir = mkdtempSync(join(tmpdir(), 'insight-bench-'));
-  const server = await BenchServer.start(dataDir);
+  const server = await PanelServer.startPanel(dataDir);
   try {
     const panelId = await server.seedPanel(rows);
     const base = await baseline(join(dataDir, 'insight.db'), panelId);
     await server.startRss();
     const started = performance.now();
-    const res = await fetch(server.url({ Request: 'getPanel', Format: 'CSV', PanelID: panelId, EmbeddedData: ED_KEYS.join(',') }));
+    const res = await fetch(server.url('ControlPanel', { Request: 'getPanel', Format: 'CSV', PanelID: panelId, EmbeddedData: ED_KEYS.join(',') }));
     let lines = 0;
     let bytes = 0;
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -71,7 +68,7 @@ async function main(): Promise<void> {
     console.log(`insight    getPanel Format=CSV over HTTP             ${rate.toFixed(0).padStart(7)} members/s (${seconds.toFixed(2)} s) (goal ≥ 100000) ${rate >= 100_000 ? 'MET' : 'NOT MET'}`);
     console.log(`server RSS ${mb(rss.base)} MB before, peak ${mb(rss.peak)} MB: growth ${growth.toFixed(1)} MB (goal: flat)`);
   } finally {
-    server.stop();
+    server.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

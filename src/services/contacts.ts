@@ -3,10 +3,10 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Transaction } from 'kysely';
 import ipaddr from 'ipaddr.js';
-import { csvRecords, fieldsByHeader, headerColumn, planColumns, readCells, type FieldColumn, type ImportMapping } from '../domain/csv-import.ts';
+import { csvRecords, fieldsByHeader, headerColumn, planColumns, readCells, type FieldColumn, type ImportCells, type ImportMapping } from '../domain/csv-import.ts';
 import { formatDateTime } from '../domain/dates.ts';
 import { newId } from '../domain/ids.ts';
-import { ED_KEYS_MAX, ED_KEY_MAX, ED_VALUE_MAX, cleanField, isValidEmail, parseEmbeddedData, serializeEmbeddedData } from '../domain/recipients.ts';
+import { ED_KEYS_MAX, ED_KEY_MAX, ED_VALUE_MAX, cleanField, isValidEmail, parseEmbeddedData, serializeEmbeddedData, type RecipientFields } from '../domain/recipients.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { contactsStore, type ContactRow, type SubscriptionFilter } from '../store/contacts.ts';
@@ -17,6 +17,7 @@ import type { Clock } from './clock.ts';
 import { ServiceError, invalidParam } from './errors.ts';
 import type { JobContext, JobsService, JobStatus } from './jobs.ts';
 import type { LibrariesService } from './libraries.ts';
+import { recipientFieldsOf } from './recipients.ts';
 
 export const IMPORT_JOB = 'contacts.import';
 /** The recorded limit of the original importContacts. */
@@ -26,15 +27,8 @@ const MEMBER_PAGE = 500;
 const PROGRESS_EVERY = 1000;
 const INFO_MATCH_MAX = 1000;
 
-export interface ContactView {
+export interface ContactView extends RecipientFields {
   id: string;
-  firstName: string | null;
-  lastName: string | null;
-  email: string | null;
-  externalRef: string | null;
-  language: string | null;
-  unsubscribed: boolean;
-  embeddedData: Record<string, string>;
   updatedAt: number;
 }
 
@@ -103,13 +97,7 @@ const STATUS_NAMES: Record<JobStatus, ImportStatus['status']> = { queued: 'Queue
 export function toContactView(row: ContactRow): ContactView {
   return {
     id: row.id,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    email: row.email,
-    externalRef: row.external_ref,
-    language: row.language,
-    unsubscribed: row.unsubscribed === 1,
-    embeddedData: parseEmbeddedData(row.embedded_data),
+    ...recipientFieldsOf(row),
     updatedAt: row.updated_at,
   };
 }
@@ -471,14 +459,8 @@ const CONTACT_ID = /^CID_[0-9A-Za-z]{15}$/;
  * data is kept as its JSON text: a whole file of rows is held until the write, and one string per
  * row costs far less than an object per row.
  */
-interface ImportRow {
+interface ImportRow extends Omit<ImportCells, 'embeddedData'> {
   contactId: string | null;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  externalRef: string | null;
-  language: string | null;
-  unsubscribed: boolean | null;
   ed: string | null;
 }
 

@@ -17,6 +17,7 @@ import type { Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
 import { invalidParam } from './errors.ts';
 import type { LibrariesService } from './libraries.ts';
+import { recipientFieldsOf } from './recipients.ts';
 
 export type { ImportMapping, MappingInput } from '../domain/panel-import.ts';
 
@@ -31,16 +32,9 @@ export interface PanelInfo {
   updatedAt: number;
 }
 
-export interface RecipientView {
+export interface RecipientView extends RecipientFields {
   id: string;
   panelId: string;
-  firstName: string | null;
-  lastName: string | null;
-  email: string | null;
-  externalRef: string | null;
-  language: string | null;
-  unsubscribed: boolean;
-  embeddedData: Record<string, string>;
   createdAt: number;
   updatedAt: number;
 }
@@ -106,13 +100,7 @@ function toRecipient(row: MemberRow): RecipientView {
   return {
     id: row.id,
     panelId: row.panel_id,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    email: row.email,
-    externalRef: row.external_ref,
-    language: row.language,
-    unsubscribed: row.unsubscribed === 1,
-    embeddedData: parseEmbeddedData(row.embedded_data),
+    ...recipientFieldsOf(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

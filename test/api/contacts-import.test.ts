@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
-import { apiGet, creds, type Call } from '../helpers/wrapi.ts';
+import { apiGet, creds, toCall, type Call } from '../helpers/wrapi.ts';
 import { jobsStore } from '../../src/store/jobs.ts';
 import { contactsStore } from '../../src/store/contacts.ts';
 
@@ -23,20 +23,10 @@ afterEach(async () => {
   await t.close();
 });
 
-function parse(res: { statusCode: number; headers: Call['headers']; body: string }): Call {
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, body: res.body, json };
-}
-
 /** importContacts as the recordings sent importPanel: parameters in the query string, the CSV as the raw body. */
 async function importCsv(user: SeededUser, csv: string | Buffer, params: Record<string, string>, format = 'JSON'): Promise<Call> {
   const qs = new URLSearchParams({ ...creds(user, format), Request: 'importContacts', LibraryID: user.id, ...params });
-  return parse(await t.app.inject({ method: 'POST', url: `${C}?${qs}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: csv }));
+  return toCall(await t.app.inject({ method: 'POST', url: `${C}?${qs}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: csv }));
 }
 
 const call = (user: SeededUser, request: string, params: Record<string, string> = {}, format = 'JSON') => apiGet(t.app, { ...creds(user, format), Request: request, ...params }, C);
@@ -176,7 +166,7 @@ describe('importContacts → checkImportContactsStatus → getListContacts', () 
       '\uFEFFzed@example.com,Zed\r\n"multi\nline@x","Bad, really"\r\n' +
       `\r\n--${boundary}--\r\n`;
     const qs = new URLSearchParams({ ...creds(ann), Request: 'importContacts', LibraryID: ann.id, Name: 'Multipart', Email: '1', FirstName: '2' });
-    const r = parse(await t.app.inject({ method: 'POST', url: `${C}?${qs}`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: body }));
+    const r = toCall(await t.app.inject({ method: 'POST', url: `${C}?${qs}`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: body }));
     expect(r.status, r.body).toBe(200);
     await t.services.jobs.runOne('w');
     expect((await status(ann, r.json.Result.JobID)).json.Result).toMatchObject({ Status: 'Complete', Count: 1, IgnoredCount: 1 });

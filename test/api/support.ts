@@ -1,18 +1,11 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { XMLParser } from 'fast-xml-parser';
 import { expect } from 'vitest';
-import { API, type Call } from '../helpers/wrapi.ts';
+import { API, toCall, type Call } from '../helpers/wrapi.ts';
 
 /** Any request, answered as a Call (status, headers, body, parsed JSON when it is JSON). */
 export async function call(app: FastifyInstance, options: InjectOptions): Promise<Call> {
-  const res = await app.inject(options);
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, body: res.body, json };
+  return toCall(await app.inject(options));
 }
 
 /** A GET whose query string is written by hand (repeated keys, odd encodings). */

@@ -9,7 +9,8 @@ export interface Call {
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience: parsed answers are inspected freely
 }
 
-function toCall(res: LightMyRequestResponse): Call {
+/** Any injected answer as a Call: status, headers, body, and the parsed JSON when it is JSON. */
+export function toCall(res: Pick<LightMyRequestResponse, 'statusCode' | 'headers' | 'body'>): Call {
   let json: unknown;
   try {
     json = JSON.parse(res.body);

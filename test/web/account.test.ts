@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { WebClient, csrfOf } from '../helpers/browser.ts';
+import { WebClient, csrfOf } from '../helpers/web.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
 import { apiGet, creds } from '../helpers/wrapi.ts';
 

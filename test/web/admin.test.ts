@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
+import { signedInBrowser } from '../helpers/web.ts';
 import { apiGet, creds } from '../helpers/wrapi.ts';
 
 let t: TestApp;
@@ -13,25 +13,7 @@ beforeEach(async () => {
 });
 afterEach(async () => t?.close());
 
-/** A browser signed in as `user`: the session is created directly, the cookie signed as @fastify/cookie does. */
-async function browser(user: SeededUser) {
-  const id = await t.services.auth.createSession(user.actor);
-  const signature = createHmac('sha256', t.config.secretKey).update(id).digest('base64').replace(/=+$/, '');
-  const cookie = `insight_session=${encodeURIComponent(`${id}.${signature}`)}`;
-  const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { cookie } });
-  const csrfOf = async (url: string) => {
-    const res = await get(url);
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
-    if (!m) throw new Error(`no CSRF token on ${url} (${res.statusCode})`);
-    return m[1] as string;
-  };
-  const post = async (url: string, fields: Record<string, string>, opts: { csrf?: string | false; from?: string } = {}) => {
-    const token = opts.csrf === false ? undefined : (opts.csrf ?? (await csrfOf(opts.from ?? '/admin/users')));
-    const body = new URLSearchParams(token === undefined ? fields : { _csrf: token, ...fields });
-    return t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-  };
-  return { get, post, csrfOf };
-}
+const browser = (who: SeededUser) => signedInBrowser(t, who, '/admin/users');
 
 const newUser = {
   username: 'bob',

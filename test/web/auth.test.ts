@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_DURATION_MS } from '../../src/domain/lockout.ts';
 import { SESSION_COOKIE } from '../../src/web/session.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { WebClient, csrfOf } from '../helpers/browser.ts';
+import { WebClient, csrfOf } from '../helpers/web.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
 
 let t: TestApp;

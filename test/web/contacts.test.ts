@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
+import { signedInBrowser } from '../helpers/web.ts';
 
 let t: TestApp;
 let admin: SeededUser;
@@ -18,37 +18,7 @@ afterEach(async () => t?.close());
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-/** A browser signed in as `who`: the session is created directly, the cookie signed as @fastify/cookie does. */
-async function browser(who: SeededUser) {
-  const id = await t.services.auth.createSession(who.actor);
-  const signature = createHmac('sha256', t.config.secretKey).update(id).digest('base64').replace(/=+$/, '');
-  const cookie = `insight_session=${encodeURIComponent(`${id}.${signature}`)}`;
-  const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { cookie } });
-  const csrfOf = async (url = '/contacts') => {
-    const res = await get(url);
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
-    if (!m) throw new Error(`no CSRF token on ${url} (${res.statusCode})`);
-    return m[1] as string;
-  };
-  const post = async (url: string, fields: Record<string, string>, opts: { csrf?: false } = {}) => {
-    const body = new URLSearchParams(opts.csrf === false ? fields : { _csrf: await csrfOf(), ...fields });
-    return t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-  };
-  /** A multipart form with one file, as a browser sends the upload step. */
-  const upload = async (url: string, fields: Record<string, string>, file: { name: string; content: Buffer | string } | undefined, opts: { csrf?: false } = {}) => {
-    const boundary = '----insight-test-boundary-7MA4YWxkTrZu0gW';
-    const all = opts.csrf === false ? fields : { _csrf: await csrfOf(), ...fields };
-    const parts: Buffer[] = Object.entries(all).map(([k, v]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-    if (file) {
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
-      parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content));
-      parts.push(Buffer.from('\r\n'));
-    }
-    parts.push(Buffer.from(`--${boundary}--\r\n`));
-    return t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: Buffer.concat(parts) });
-  };
-  return { get, post, upload, csrfOf };
-}
+const browser = (who: SeededUser) => signedInBrowser(t, who, '/contacts');
 
 async function newPanel(owner: SeededUser, name = 'Customers', libraryId = owner.id) {
   return t.services.panels.createPanel(owner.actor, libraryId, name, 'Clients');

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
+import { signedInBrowser } from '../helpers/web.ts';
 
 let t: TestApp;
 let admin: SeededUser;
@@ -18,25 +18,7 @@ beforeEach(async () => {
 });
 afterEach(async () => t?.close());
 
-/** A browser signed in as `user`: the session is created directly, the cookie signed as @fastify/cookie does. */
-async function browser(user: SeededUser) {
-  const id = await t.services.auth.createSession(user.actor);
-  const signature = createHmac('sha256', t.config.secretKey).update(id).digest('base64').replace(/=+$/, '');
-  const cookie = `insight_session=${encodeURIComponent(`${id}.${signature}`)}`;
-  const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { cookie } });
-  const csrfOf = async (url: string) => {
-    const res = await get(url);
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
-    if (!m) throw new Error(`no CSRF token on ${url} (${res.statusCode})`);
-    return m[1] as string;
-  };
-  const post = async (url: string, fields: Record<string, string>, opts: { csrf?: string | false } = {}) => {
-    const token = opts.csrf === false ? undefined : (opts.csrf ?? (await csrfOf('/account/ids')));
-    const body = new URLSearchParams(token === undefined ? fields : { _csrf: token, ...fields });
-    return t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-  };
-  return { get, post };
-}
+const browser = (who: SeededUser) => signedInBrowser(t, who, '/account/ids');
 
 const list = (libraryId: string) => `/libraries/${libraryId}/messages`;
 const form = (over: Record<string, string> = {}) => ({ category: 'InviteEmails', name: 'Spring invite', language: 'EN', body: '<p>Dear ${m://FirstName},</p>', ...over });

@@ -8,7 +8,7 @@ import { MESSAGE_CATEGORIES, type MessageSummary } from '../../services/messages
 import { html, raw, type Html } from '../html.ts';
 import { page } from '../layout.ts';
 import { requireActor } from '../session.ts';
-import { field } from './admin/common.ts';
+import { field } from '../forms.ts';
 import { option, textInput } from './admin/forms.ts';
 
 const MESSAGES_CSS = readFileSync(new URL('../assets/messages.css', import.meta.url));

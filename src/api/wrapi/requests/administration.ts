@@ -19,6 +19,24 @@ const permissionFlags = Object.fromEntries(
   Object.keys(PERMISSION_PARAMS).map((name) => [name, optional(`0/1: grant or withdraw the ${name} permission`)]),
 ) as Record<PermissionParam, ReturnType<typeof optional>>;
 
+/** The profile and permission parameters createUser and updateUser share, as the service takes them. */
+type ProfileParams = Partial<Record<PermissionParam, string | undefined>> & Record<'FirstName' | 'LastName' | 'Email' | 'Type' | 'DivisionID' | 'Language', string | null | undefined>;
+
+// Generic so each Request keeps its own optionality (createUser requires what updateUser leaves out).
+function profileFields<P extends ProfileParams>(
+  params: P,
+): { firstName: P['FirstName']; lastName: P['LastName']; email: P['Email']; typeId: P['Type']; divisionId: P['DivisionID']; language: P['Language']; permissions: Partial<PermissionSet> } {
+  return {
+    firstName: params.FirstName,
+    lastName: params.LastName,
+    email: params.Email,
+    typeId: params.Type,
+    divisionId: params.DivisionID,
+    language: params.Language,
+    permissions: permissionPatch(params),
+  };
+}
+
 function permissionPatch(params: Partial<Record<PermissionParam, string | undefined>>): Partial<PermissionSet> {
   const patch: Partial<PermissionSet> = {};
   for (const [param, key] of Object.entries(PERMISSION_PARAMS) as Array<[PermissionParam, keyof PermissionSet]>) {
@@ -163,13 +181,7 @@ defineRequest({
     const user = await services.accounts.createUser(actor, actor.brandId, {
       username: params.NewUsername,
       password: params.NewPassword,
-      firstName: params.FirstName,
-      lastName: params.LastName,
-      email: params.Email,
-      typeId: params.Type,
-      divisionId: params.DivisionID,
-      language: params.Language,
-      permissions: permissionPatch(params),
+      ...profileFields(params),
     });
     return { UserID: user.id };
   },
@@ -229,15 +241,9 @@ defineRequest({
   errors: ['InvalidParameter', 'AdminOnly', 'NotFound', 'Conflict'],
   async handler({ actor, params, services }) {
     const user = await services.accounts.updateUser(actor, params.UserID, {
-      firstName: params.FirstName,
-      lastName: params.LastName,
-      email: params.Email,
-      typeId: params.Type,
-      divisionId: params.DivisionID,
-      language: params.Language,
+      ...profileFields(params),
       status: params.Status,
       password: params.NewPassword,
-      permissions: permissionPatch(params),
     });
     return { User: userSummary(user, await timeZoneOf(services, actor.brandId)) };
   },

@@ -220,6 +220,18 @@ defineRequest({
 // List members
 // ---------------------------------------------------------------------------------------------
 
+/** A directory contact's fields in the order getContacts and getContactsByInfo answer them. */
+function directoryFields(c: ContactView) {
+  return {
+    FirstName: c.firstName,
+    LastName: c.lastName,
+    Email: c.email,
+    ExternalDataReference: c.externalRef,
+    Language: c.language,
+    Unsubscribed: c.unsubscribed ? '1' : '0',
+  };
+}
+
 function memberJson(c: ContactView, opts: { edKeys: string[] | undefined; language: boolean; history: boolean }): Record<string, unknown> {
   return {
     RecipientID: c.id,
@@ -386,12 +398,7 @@ defineRequest({
     });
     return found.map((c) => ({
       ContactID: c.id,
-      FirstName: c.firstName,
-      LastName: c.lastName,
-      Email: c.email,
-      ExternalDataReference: c.externalRef,
-      Language: c.language,
-      Unsubscribed: c.unsubscribed ? '1' : '0',
+      ...directoryFields(c),
       EmbeddedData: edOut(c.embeddedData),
       ListIDs: c.listIds,
       ...(params.History ? { ContactHistory: [] } : {}),
@@ -444,12 +451,7 @@ defineRequest({
     for (const c of page.contacts) {
       out[c.id] = {
         ContactId: c.id,
-        FirstName: c.firstName,
-        LastName: c.lastName,
-        Email: c.email,
-        ExternalDataReference: c.externalRef,
-        Language: c.language,
-        Unsubscribed: c.unsubscribed ? '1' : '0',
+        ...directoryFields(c),
         LastModified: formatDateTime(c.updatedAt, page.timeZone),
         ...(params.EmbeddedData ? { EmbeddedData: edOut(c.embeddedData) } : {}),
       };

@@ -1,5 +1,6 @@
 import { PERMISSIONS, PERMISSION_NAMES, USER_TYPES, type Permission, type PermissionSet } from '../../../domain/accounts.ts';
 import type { DivisionRow } from '../../../store/accounts.ts';
+import { checked, field } from '../../forms.ts';
 import { html, type Html } from '../../html.ts';
 
 /** Form controls with their labels; every control has an id so error summaries can link to it. */
@@ -46,4 +47,17 @@ export function permissionFieldset(prefix: string, permissions: PermissionSet): 
 /** The permission checkboxes as sent: an unticked box is absent from the body, so absent means false. */
 export function permissionsFrom(isChecked: (name: string) => boolean): PermissionSet {
   return Object.fromEntries(PERMISSION_NAMES.map((name) => [name, isChecked(`perm_${name}`)])) as Record<Permission, boolean>;
+}
+
+/** The profile fields and permission boxes the create-user and edit-user forms share, as posted. */
+export function profileValues(body: unknown) {
+  return {
+    firstName: field(body, 'firstName'),
+    lastName: field(body, 'lastName'),
+    email: field(body, 'email'),
+    typeId: field(body, 'typeId'),
+    divisionId: field(body, 'divisionId'),
+    language: field(body, 'language'),
+    permissions: permissionsFrom((name) => checked(body, name)),
+  };
 }

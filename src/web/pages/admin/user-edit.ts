@@ -6,8 +6,8 @@ import type { ServiceError } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
 import type { DivisionRow } from '../../../store/accounts.ts';
 import { html, type Html } from '../../html.ts';
-import { ADMIN_CSS_LINK, adminOf, asServiceError, checked, csrf, errorSummary, field, formStatus, notFoundPage, notice, sendPage, timeZone, when } from './common.ts';
-import { divisionSelect, permissionFieldset, permissionsFrom, textInput, typeSelect } from './forms.ts';
+import { ADMIN_CSS_LINK, adminOf, asServiceError, csrf, errorSummary, field, formStatus, notFoundPage, notice, sendPage, timeZone, when } from './common.ts';
+import { divisionSelect, permissionFieldset, profileValues, textInput, typeSelect } from './forms.ts';
 
 const SECTION = '/admin/users';
 
@@ -117,14 +117,8 @@ async function renderEdit(c: Ctx, user: UserView, status: number, v: EditValues,
 
 function editValues(body: unknown): EditValues {
   return {
-    firstName: field(body, 'firstName'),
-    lastName: field(body, 'lastName'),
-    email: field(body, 'email'),
-    typeId: field(body, 'typeId'),
-    divisionId: field(body, 'divisionId'),
-    language: field(body, 'language'),
+    ...profileValues(body),
     status: field(body, 'status'),
-    permissions: permissionsFrom((name) => checked(body, name)),
   };
 }
 

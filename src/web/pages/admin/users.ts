@@ -6,8 +6,8 @@ import type { ServiceError } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
 import type { DivisionRow } from '../../../store/accounts.ts';
 import { html, type Html } from '../../html.ts';
-import { ADMIN_CSS_LINK, adminOf, asServiceError, checked, csrf, errorSummary, field, formStatus, notice, sendPage, timeZone, when } from './common.ts';
-import { divisionSelect, permissionFieldset, permissionsFrom, textInput, typeSelect } from './forms.ts';
+import { ADMIN_CSS_LINK, adminOf, asServiceError, csrf, errorSummary, field, formStatus, notice, sendPage, timeZone, when } from './common.ts';
+import { divisionSelect, permissionFieldset, profileValues, textInput, typeSelect } from './forms.ts';
 import { userEditPages } from './user-edit.ts';
 
 const SECTION = '/admin/users';
@@ -96,13 +96,7 @@ async function renderList(services: Services, request: FastifyRequest, reply: Fa
 function createValues(body: unknown): CreateValues {
   return {
     username: field(body, 'username'),
-    firstName: field(body, 'firstName'),
-    lastName: field(body, 'lastName'),
-    email: field(body, 'email'),
-    typeId: field(body, 'typeId'),
-    divisionId: field(body, 'divisionId'),
-    language: field(body, 'language'),
-    permissions: permissionsFrom((name) => checked(body, name)),
+    ...profileValues(body),
   };
 }
 

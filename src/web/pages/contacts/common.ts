@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../../../services/errors.ts';
+import { errorSummaryFor, sendHtml, type FieldLabel } from '../../forms.ts';
 import { html, type Html } from '../../html.ts';
-import { page } from '../../layout.ts';
 
-export { asServiceError, checked, csrf, field, formStatus, notice } from '../admin/common.ts';
+export { asServiceError, checked, csrf, field, formStatus, notice } from '../../forms.ts';
 
 export const SECTION = '/contacts';
 
@@ -11,11 +11,7 @@ export const SECTION = '/contacts';
 const CSS_LINKS = html`<link rel="stylesheet" href="/assets/admin.css"><link rel="stylesheet" href="/assets/contacts.css">`;
 
 export function sendPage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: Html): FastifyReply {
-  return reply
-    .code(status)
-    .header('Cache-Control', 'no-store')
-    .type('text/html; charset=utf-8')
-    .send(page({ title, actor: request.actor, csrfToken: request.csrfToken, current: SECTION, body: html`${CSS_LINKS}${body}` }).toString());
+  return sendHtml(request, reply, status, title, SECTION, html`${CSS_LINKS}${body}`);
 }
 
 /** One answer for unknown, foreign and malformed IDs alike, so nothing tells another brand's IDs apart. */
@@ -35,7 +31,7 @@ export function isMissing(error: unknown): boolean {
 }
 
 /** Service parameter names → the form fields they come from, so the summary can link to the field. */
-const FIELD_OF: Record<string, { id: string; label: string; hint?: string }> = {
+const FIELD_OF: Record<string, FieldLabel> = {
   Name: { id: 'f-name', label: 'Panel name' },
   Category: { id: 'f-category', label: 'Category' },
   LibraryID: { id: 'f-library', label: 'Library' },
@@ -49,16 +45,7 @@ const FIELD_OF: Record<string, { id: string; label: string; hint?: string }> = {
   File: { id: 'f-file', label: 'CSV file' },
 };
 
-/** The summary at the top of a refused form: announced (role=alert), linking to the field at fault. */
-export function errorSummary(error: ServiceError | undefined): Html {
-  if (!error) return html``;
-  const f = error.kind === 'InvalidParameter' && error.param ? FIELD_OF[error.param] : undefined;
-  const message = f
-    ? html`<a href="#${f.id}">${f.label}</a>: this value is missing or not valid.${f.hint ? ` ${f.hint}` : ''}`
-    : html`${error.message}`;
-  return html`<div class="error-summary" role="alert" tabindex="-1" id="error-summary">
-    <h2>There is a problem</h2><p>${message}</p><p class="hint">Nothing was changed.</p></div>`;
-}
+export const errorSummary = errorSummaryFor(FIELD_OF);
 
 /** A labelled text input; every control has an id so error summaries can link to it. */
 export function textInput(id: string, name: string, label: string, value: string, o: { type?: string; hint?: string; required?: boolean; autocomplete?: string; invalid?: boolean } = {}): Html {
