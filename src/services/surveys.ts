@@ -163,6 +163,12 @@ export class SurveysService {
     return { name: row.name, qsf: row.qsf };
   }
 
+  /** The survey's details with its stored QSF text (getSurvey builds its XML from both). */
+  async getDefinition(actor: Actor, surveyId: string): Promise<{ info: SurveyInfo; qsf: string }> {
+    const row = await this.accessible(actor, surveyId);
+    return { info: toInfo(row), qsf: row.qsf };
+  }
+
   /** A new inactive survey of the actor's, with the same definition. */
   async copySurvey(actor: Actor, surveyId: string, name?: string): Promise<string> {
     this.requireCreate(actor);

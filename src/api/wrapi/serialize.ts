@@ -2,6 +2,9 @@
  * Renders one neutral payload (plain objects, arrays, strings, numbers, booleans, null) the way the
  * original PHP server did, in each Format. Handlers never build wire text themselves.
  */
+import { xmlText } from '../../domain/xml.ts';
+
+export { xmlText };
 
 export type Format = 'XML' | 'JSON' | 'JSONP' | 'CSV' | 'HTML';
 
@@ -9,14 +12,6 @@ export type Format = 'XML' | 'JSON' | 'JSONP' | 'CSV' | 'HTML';
 export function phpJson(value: unknown, pretty = false): string {
   const json = JSON.stringify(value, null, pretty ? 4 : undefined) ?? 'null';
   return json.replace(/[/\u0080-\uffff]/g, (ch) => (ch === '/' ? '\\/' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
-
-/** The text as XML character data: markup escaped, characters XML 1.0 forbids dropped. */
-export function xmlText(value: string): string {
-  return value
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
-    .replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
 }
 
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

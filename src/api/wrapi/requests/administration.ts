@@ -3,7 +3,7 @@ import { UNSET_DATETIME, formatDateTime } from '../../../domain/dates.ts';
 import type { UserView } from '../../../services/accounts.ts';
 import { invalidParam } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
-import { defineRequest, flag, id, optional, optionalId, required } from '../registry.ts';
+import { defineRequest, id, optional, optionalId, required } from '../registry.ts';
 
 /** API names of the permissions (0/1 parameters of createUser/updateUser, keys of Permissions). */
 const PERMISSION_PARAMS = {

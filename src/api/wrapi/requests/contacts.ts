@@ -22,7 +22,6 @@ const SAME_ERROR = 'Unknown, malformed and other brands’ IDs all answer ESRV35
 
 const EXAMPLE_LIST = 'CG_0abcdefghijklmn';
 const EXAMPLE_CONTACT = 'CID_0abcdefghijklmn';
-const EXAMPLE_LIBRARY = 'UR_0abcdefghijklmn';
 
 /** A positive whole number no larger than `max`, or undefined when absent. */
 function count(value: string | undefined, param: string, max = Number.MAX_SAFE_INTEGER): number | undefined {

@@ -1,4 +1,5 @@
 import { formatDateTime } from '../../../domain/dates.ts';
+import { surveyDefinitionXml } from '../../../domain/survey/definition-xml.ts';
 import { SURVEY_FILE_MAX_BYTES } from '../../../domain/survey/import.ts';
 import { invalidParam } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
@@ -188,7 +189,7 @@ defineRequest({
 });
 
 /** A file name made of the survey name: spaces to `_` as getSurvey does, anything unsafe dropped. */
-const fileName = (name: string) => (name.replace(/\s+/g, '_').replace(/[^A-Za-z0-9._-]/g, '') || 'survey') + '.qsf';
+const fileName = (name: string, extension = 'qsf') => `${name.replace(/\s+/g, '_').replace(/[^A-Za-z0-9._-]/g, '') || 'survey'}.${extension}`;
 
 defineRequest({
   name: 'exportSurvey',
@@ -235,5 +236,53 @@ defineRequest({
   async handler({ actor, params, services }) {
     await services.surveys.shareWith(actor, params.SurveyID, { userId: params.UserID, groupId: params.GroupID });
     return { Success: true };
+  },
+});
+
+/** The stored QSF as a parsed document; a definition that no longer parses renders as an empty survey. */
+function parseStored(qsf: string): unknown {
+  try {
+    return JSON.parse(qsf) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+defineRequest({
+  name: 'getSurvey',
+  product: 'ControlPanel',
+  area: 'Survey',
+  formats: ['XML'],
+  summary:
+    'The survey definition as a bare `<SurveyDefinition>` XML document (spec §4.1), built from the stored QSF: Content-Type text/xml, sent as an attachment named after the survey (spaces to `_`, other unsafe characters dropped, `.xml`). ' +
+    'Format is ignored (Format=JSON still answers XML) and errors come as XML envelopes: an unknown, deleted, unshared or other brand’s SurveyID is ESRV18 (500). ' +
+    'Root children in the recorded order: SurveyName, OwnerID, isActive (0/1), CreationDate, LastModifiedDate, StartDate, ExpirationDate (brand time zone; 0000-00-00 00:00:00 when unset), Languages, Questions, Blocks, SurveyFlow, EmbeddedData. ' +
+    'Name, owner, status and dates are the survey’s as stored here, not the QSF’s SurveyEntry; the language is SurveyEntry.SurveyLanguage (default EN). ' +
+    'Questions follow the QSF’s element order, including questions in the Trash block. Each Question[@QuestionID] has Type, Selector, SubSelector (empty element when the QSF has none), QuestionText, QuestionDescription, ExportTag (CDATA), Validation/ForceResponse (1 when the QSF’s ForceResponse is ON, else 0), ' +
+    'Choices/Choice[@ID,@Recode,@TextEntry="1" on text-entry choices]/Description in ChoiceOrder, and Answers/Answer[@ID,@Recode]/Description only when the question has answers (matrix columns). ' +
+    'For matrices the QSF’s RecodeValues belong to the answers, otherwise to the choices; an item without a recode value has its ID as Recode. Side-by-side columns follow as AdditionalQuestions/Question[@Column,@QuestionID] with the same children. ' +
+    'All free text is CDATA; a `]]>` inside is split across two CDATA sections and characters XML 1.0 forbids are dropped. ' +
+    'Blocks/Block[@Description,@ID] (Type="Trash" on the trash block) with BlockElements of Question[@QuestionID] and PageBreak; an empty block is a bare `<Block …/>`. ' +
+    'SurveyFlow holds the QSF’s FL_n items, nested as in the file: Block[@FlowID,@ID] for Block and Standard items (Standard adds Type="Standard"); Branch[@FlowID,@Description], BlockRandomizer[@FlowID,@SubSet,@EvenPresentation], Group, EmbeddedData (with Field children) and EndSurvey by their QSF type; any other type is FlowElement[@FlowID,@Type]. ' +
+    'EmbeddedData lists every field set anywhere in the flow (first definition of a name wins) as Field[@Type]/Name,Value; `<EmbeddedData/>` when none. ' +
+    'ExportLogic=1 adds the logic (its shape on the original server is not recorded; this is Insight’s): DisplayLogic after Answers on questions and after Description on choices, SkipLogic on questions (taken from the question or from its block element, where Qualtrics exports keep it), BranchLogic first inside branches. ' +
+    'A logic tree is DisplayLogic/ExpressionSet[@Index]/Expression[@Index], skip logic SkipLogic/Skip[@Index]; every scalar property of the QSF logic (LogicType, QuestionID, ChoiceLocator, Operator, LeftOperand, RightOperand, Conjuction, SkipToDestination, Description as CDATA …) is a child element of the same name, true/false as 1/0.',
+  params: { SurveyID: surveyId(), ExportLogic: flag('1: include display, skip and branch logic') },
+  result: 'The <SurveyDefinition> XML document (no envelope)',
+  example: { SurveyDefinition: { SurveyName: 'Complex survey', OwnerID: 'UR_0abcdefghijklmn', isActive: '0', Questions: [], Blocks: [], SurveyFlow: [], EmbeddedData: [] } },
+  errors: ['UnknownSurvey'],
+  async handler({ actor, params, services }) {
+    const [{ info, qsf }, zone] = await Promise.all([services.surveys.getDefinition(actor, params.SurveyID), services.accounts.timeZone(actor.brandId)]);
+    const meta = {
+      name: info.name,
+      ownerId: info.ownerId,
+      active: info.status === 'Active',
+      creationDate: formatDateTime(info.createdAt, zone),
+      lastModifiedDate: formatDateTime(info.modifiedAt, zone),
+      startDate: formatDateTime(info.startDate, zone),
+      expirationDate: formatDateTime(info.expirationDate, zone),
+    };
+    const xml = surveyDefinitionXml(meta, parseStored(qsf), { exportLogic: params.ExportLogic });
+    return new RawDocument('text/xml; charset=utf-8', xml, { 'Content-Disposition': `attachment; filename="${fileName(info.name, 'xml')}"` });
   },
 });
