@@ -15,6 +15,7 @@ function nav(actor: Actor | undefined, current: string | undefined, csrfToken: s
   if (!actor) return html``;
   const links: Array<[string, string]> = [
     ['/account/ids', 'Qualtrics IDs'],
+    ['/surveys', 'Surveys'],
     ['/contacts', 'Contacts'],
     ['/messages', 'Messages'],
   ];

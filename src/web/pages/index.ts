@@ -6,6 +6,7 @@ import { authPages } from './auth.ts';
 import { contactsPages } from './contacts/index.ts';
 import { docsPages } from './docs.ts';
 import { messagePages } from './messages.ts';
+import { surveysPages } from './surveys/index.ts';
 
 /** Every page group of the web UI; each file owns its routes. */
 export async function pages(app: FastifyInstance, services: Services): Promise<void> {
@@ -15,4 +16,5 @@ export async function pages(app: FastifyInstance, services: Services): Promise<v
   await docsPages(app, services);
   await contactsPages(app, services);
   await messagePages(app, services);
+  await surveysPages(app, services);
 }
