@@ -1,5 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import { IMPORT_FORMATS, SurveyFileError, UNSUPPORTED_IMPORT_FORMATS, parseQsf, type ImportFormat } from '../domain/survey/import.ts';
+import { parseAdvancedFormat } from '../domain/survey/txt-format.ts';
 import type { Store } from '../store/db.ts';
 import { accountsStore } from '../store/accounts.ts';
 import { surveysStore, type SurveyListRow, type SurveyRow } from '../store/surveys.ts';
@@ -105,11 +106,13 @@ export class SurveysService {
   /** Imports a QSF file as a new survey; all or nothing. Returns the new SurveyID. */
   async importSurvey(actor: Actor, input: ImportSurveyInput): Promise<string> {
     this.requireCreate(actor);
-    this.checkFormat(input.format);
+    const format = this.checkFormat(input.format);
     const ownerId = await this.ownerFor(actor, input.ownerId);
     let file;
     try {
-      file = parseQsf(await input.source());
+      const data = await input.source();
+      // A TXT (Advanced Format) file becomes a QSF here; from then on it is stored like any QSF.
+      file = format === 'TXT' ? parseAdvancedFormat(data, { ownerId, brandId: actor.brandId, now: this.clock.now() }) : parseQsf(data);
     } catch (error) {
       if (error instanceof SurveyFileError) throw conflict(error.message);
       throw error;

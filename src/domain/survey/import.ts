@@ -11,7 +11,7 @@ export const SURVEY_FILE_MAX_BYTES = 50 * 1024 * 1024;
 export const IMPORT_FORMATS = ['QSF', 'TXT', 'DOC', 'MSQ'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 /** Formats of the spec this server cannot read yet (a clear refusal rather than an empty survey). */
-export const UNSUPPORTED_IMPORT_FORMATS: readonly ImportFormat[] = ['TXT', 'DOC', 'MSQ'];
+export const UNSUPPORTED_IMPORT_FORMATS: readonly ImportFormat[] = ['DOC', 'MSQ'];
 
 export const INVALID_SURVEY_FILE = 'Error parsing file: The file does not appear to be a valid survey';
 

@@ -40,16 +40,17 @@ defineRequest({
   product: 'ControlPanel',
   area: 'Survey',
   summary:
-    'Imports a survey from a QSF file (JSON): a multipart file part (any field name, e.g. FileContents or Data), a FileContents/Data form field, the raw POST body (parameters in the query string), or fetched from URL ' +
+    'Imports a survey from a QSF file (JSON) or, with ImportFormat=TXT, a Qualtrics Advanced Format text file (converted to QSF; see spec §4.3): a multipart file part (any field name, e.g. FileContents or Data), a FileContents/Data form field, the raw POST body (parameters in the query string), or fetched from URL ' +
     '(http/https; private, loopback and link-local addresses are refused unless the operator sets ALLOW_PRIVATE_URLS=1). At most 50 MB. ' +
     'The file is kept byte for byte (exportSurvey gives it back); unknown elements and question types are kept as they are. ' +
     'Without Name the survey takes the QSF’s SurveyEntry.SurveyName. Activate=1 activates it at once (ESEC27 at the brand’s limit). OwnerID: a brand administrator may import for another user of the brand. ' +
-    'Needs the createSurveys permission (ESEC07 otherwise). ImportFormat other than TXT, QSF, DOC, MSQ is ESRV35|ImportFormat; TXT, DOC and MSQ are refused with ESRV37 "ImportFormat TXT is not supported by this server yet." ' +
+    'Needs the createSurveys permission (ESEC07 otherwise). ImportFormat other than TXT, QSF, DOC, MSQ is ESRV35|ImportFormat; DOC and MSQ are refused with ESRV37 "ImportFormat DOC is not supported by this server yet." ' +
+    'A TXT file that breaks the Advanced Format (no [[AdvancedFormat]] first line, an unknown tag, a question without text or without the choices/answers its type needs, a line over 100000 characters, control characters such as NUL) is ESRV37 "Error parsing file: The file does not appear to be a valid survey (line N: reason)." and nothing is stored. ' +
     'A file that is not a QSF (not UTF-8 JSON, no SurveyEntry object or SurveyElements array, larger than 50 MB) is ESRV37 (500) "Error parsing file: The file does not appear to be a valid survey" and, unlike the original server, no empty survey is created. ' +
     'No file at all is ESRV35|FileContents; a URL that cannot be fetched is ESRV35|URL.',
   rawBody: true,
   params: {
-    ImportFormat: required('QSF (TXT, DOC and MSQ are not supported yet)', 20),
+    ImportFormat: required('QSF or TXT (DOC and MSQ are not supported yet)', 20),
     Name: optional('Survey name; default: the name inside the file', 1000),
     Activate: flag('1: activate the survey at once'),
     OwnerID: optional('User (UR_…) to own the survey; brand administrators only', 100),
