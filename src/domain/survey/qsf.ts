@@ -157,12 +157,15 @@ function readBlock(v: unknown): QsfBlock | undefined {
   };
 }
 
-function readFlowItem(v: Obj): QsfFlowItem {
+/** Real flows nest a few levels; a hostile file must not exhaust the stack. Deeper items are left out. */
+export const MAX_FLOW_DEPTH = 32;
+
+function readFlowItem(v: Obj, depth = 0): QsfFlowItem {
   return {
     type: str(v.Type),
     id: v.ID === undefined ? undefined : str(v.ID),
     flowId: v.FlowID === undefined ? undefined : str(v.FlowID),
-    flow: list(v.Flow).filter(isObj).map(readFlowItem),
+    flow: depth >= MAX_FLOW_DEPTH ? [] : list(v.Flow).filter(isObj).map((child) => readFlowItem(child, depth + 1)),
     embeddedData: list(v.EmbeddedData)
       .filter(isObj)
       .map((f) => ({ field: str(f.Field), type: str(f.Type), value: f.Value === undefined ? undefined : str(f.Value) })),

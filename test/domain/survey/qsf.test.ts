@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QsfFormatError, readQsf } from '../../../src/domain/survey/qsf.ts';
+import { MAX_FLOW_DEPTH, QsfFormatError, readQsf } from '../../../src/domain/survey/qsf.ts';
 
 describe('readQsf', () => {
   it('normalises ids, orders, recodes and tags written in the loose ways real files use', () => {
@@ -34,5 +34,16 @@ describe('readQsf', () => {
   it('rejects documents without SurveyElements', () => {
     expect(() => readQsf({ SurveyEntry: {} })).toThrow(QsfFormatError);
     expect(() => readQsf(null)).toThrow(QsfFormatError);
+  });
+});
+
+describe('readQsf on a hostile flow', () => {
+  it('reads a flow nested 100,000 levels deep without exhausting the stack, keeping the first levels', () => {
+    let flow: Record<string, unknown> = { Type: 'Block', ID: 'BL_deep' };
+    for (let i = 0; i < 100_000; i++) flow = { Type: 'Group', FlowID: `FL_${i}`, Flow: [flow] };
+    const survey = readQsf({ SurveyEntry: {}, SurveyElements: [{ Element: 'FL', Payload: { Type: 'Root', Flow: [flow] } }] });
+    let depth = 0;
+    for (let item = survey.flow[0]; item; item = item.flow[0]) depth++;
+    expect(depth).toBe(MAX_FLOW_DEPTH);
   });
 });
