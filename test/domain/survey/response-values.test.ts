@@ -1,0 +1,175 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { exportColumns, type ExportColumn, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
+import { readQsf, type QsfQuestion, type QsfSurvey } from '../../../src/domain/survey/qsf.ts';
+import { responseValues } from '../../../src/domain/survey/response-values.ts';
+import type { QuestionAnswer } from '../../../src/domain/survey/session-state.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/qsf/', import.meta.url));
+
+/** Same per-fixture dialects as export-columns.test.ts: the definition cannot tell. */
+const DIALECT: Record<string, LegacyDialect> = {
+  'comment-coding': 'named',
+  'many-different-question-types': 'v',
+  'matrix-single-answer-survey': 'named',
+  'multiple-answer-matrix-questions': 'v',
+  'multiple-answer-multiple-choices-questions': 'v',
+  'no-basis-for-evaluation': 'v',
+  'sample-survey': 'named',
+  'single-answer-matrix-questions': 'v',
+  'single-answer-multiple-choice-questions': 'v',
+  'test-getting-choice-text-from-response-columns': 'named',
+  'user-notes-survey': 'named',
+};
+
+interface Fixture {
+  survey: QsfSurvey;
+  columns: ExportColumn[];
+  /** Data rows only (header rows, including the named dialect's ImportId row, dropped). */
+  rows: string[][];
+}
+
+function load(name: string): Fixture {
+  const survey = readQsf(JSON.parse(readFileSync(`${FIXTURES}${name}/survey.qsf`, 'utf8')));
+  const columns = exportColumns(survey, { dialect: DIALECT[name] });
+  const all = parse(readFileSync(`${FIXTURES}${name}/legacy.csv`, 'utf8'), { bom: true, relax_column_count: true }) as string[][];
+  return { survey, columns, rows: all.slice(2).filter((r) => !r[0].startsWith('{')) };
+}
+
+/** The id (choice for MC, scale point for matrices) whose recode is `value`. */
+function idWithRecode(q: QsfQuestion, ids: Iterable<string>, value: string): string {
+  for (const id of ids) if ((q.recodeValues.get(id) ?? id) === value) return id;
+  throw new Error(`${q.questionId}: no id with recode ${value}`);
+}
+
+/** The answers one recorded row implies, in the engine's neutral shape. */
+function answersFromRow(f: Fixture, row: string[]): Record<string, QuestionAnswer> {
+  const out: Record<string, QuestionAnswer> = {};
+  f.columns.forEach((col, i) => {
+    const cell = row[i] ?? '';
+    if (col.kind !== 'question' || cell === '') return;
+    const q = f.survey.questions.get(col.qid!)!;
+    const a = (out[q.questionId] ??= {});
+    const text = (a.text ??= {});
+    const matrix = (a.matrix ??= {});
+    if (col.sbsColumn !== undefined) {
+      const sub = q.additionalQuestions[col.sbsColumn - 1];
+      const key = `${col.sbsColumn}/${col.choice}`;
+      if (col.text) text[`${key}/${col.answer}`] = cell;
+      else if (col.answer !== undefined) (matrix[key] ??= []).push(col.answer);
+      else matrix[key] = [idWithRecode(sub, sub.answers.keys(), cell)];
+    } else if (q.questionType === 'MC') {
+      const selected = (a.selected ??= []);
+      if (col.choice === undefined && col.text) text[selected[0]] = cell;
+      else if (col.choice === undefined) selected.push(idWithRecode(q, q.choices.keys(), cell));
+      else if (col.text) text[col.choice] = cell;
+      else selected.push(col.choice);
+    } else if (q.questionType === 'Matrix') {
+      if (col.text) text[col.choice!] = cell;
+      else if (col.answer !== undefined) (matrix[col.choice!] ??= []).push(col.answer);
+      else matrix[col.choice!] = [idWithRecode(q, q.answers.keys(), cell)];
+    } else if (q.questionType === 'TE') text[col.choice ?? ''] = cell;
+    else (a.numeric ??= {})[col.choice ?? ''] = Number(cell);
+  });
+  return out;
+}
+
+describe('responseValues reproduces the recorded data rows', () => {
+  it('covers every fixture pair', () => {
+    const pairs = readdirSync(FIXTURES).filter((n) => readdirSync(FIXTURES + n).includes('legacy.csv'));
+    expect(pairs.sort()).toEqual(Object.keys(DIALECT).sort());
+  });
+
+  for (const name of Object.keys(DIALECT)) {
+    it(name, () => {
+      const f = load(name);
+      expect(f.rows.length).toBeGreaterThan(0);
+      const counts = new Map<string, number>();
+      for (const c of f.columns) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+      const questionNames = new Set(f.columns.filter((c) => c.kind === 'question' || c.kind === 'embedded').map((c) => c.name));
+      for (const row of f.rows) {
+        const values = responseValues(f.survey, f.columns, answersFromRow(f, row));
+        for (const key of Object.keys(values)) expect(questionNames.has(key)).toBe(true);
+        f.columns.forEach((col, i) => {
+          // Names repeated within one export (single-answer-matrix-questions) cannot be told apart by key.
+          if (col.kind !== 'question' || counts.get(col.name) !== 1) return;
+          expect({ column: col.name, value: String(values[col.name]) }).toEqual({ column: col.name, value: row[i] ?? '' });
+        });
+      }
+    });
+  }
+});
+
+describe('value types and hand-built answers', () => {
+  it('MC single recodes are numbers, its text column a string', () => {
+    const f = load('single-answer-multiple-choice-questions');
+    const q = [...f.survey.questions.values()].find((x) => x.dataExportTag === 'mc_question_five')!;
+    const withText = [...q.choices].find(([, c]) => c.textEntry)![0];
+    const values = responseValues(f.survey, f.columns, { [q.questionId]: { selected: [withText], text: { [withText]: 'hello' } } });
+    expect(values.mc_question_five).toBe(Number(q.recodeValues.get(withText) ?? withText));
+    expect(values.mc_question_five_TEXT).toBe('hello');
+    expect(values.Q2).toBe('');
+  });
+
+  it('MC multi gives 1 for selected choices and "" for the rest', () => {
+    const f = load('many-different-question-types');
+    const q = [...f.survey.questions.values()].find((x) => x.dataExportTag === 'Q2')!;
+    const values = responseValues(f.survey, f.columns, { [q.questionId]: { selected: ['1', '3'] } });
+    expect([values.Q2_1, values.Q2_2, values.Q2_3]).toEqual([1, '', 1]);
+  });
+
+  it('multi-answer SBS columns with one scale point hold its recode', () => {
+    const f = load('sample-survey');
+    const q = [...f.survey.questions.values()].find((x) => x.dataExportTag === 'Q12')!;
+    const values = responseValues(f.survey, f.columns, { [q.questionId]: { matrix: { '1/1': ['1'], '2/2': ['1'] } } });
+    expect(values['Q12#1_1_0']).toBe(0);
+    expect(values['Q12#2_2_-1']).toBe(-1);
+    expect(values['Q12#1_2_0']).toBe('');
+  });
+
+  it('every question column of an answered question gets a value', () => {
+    const f = load('many-different-question-types');
+    const answers = answersFromRow(f, f.rows[0]);
+    const values = responseValues(f.survey, f.columns, answers);
+    for (const col of f.columns) {
+      if (col.kind === 'question') expect(Object.prototype.hasOwnProperty.call(values, col.name)).toBe(true);
+      else if (col.kind !== 'embedded') expect(Object.prototype.hasOwnProperty.call(values, col.name)).toBe(false);
+    }
+  });
+
+  it('fills embedded-data columns from the given map', () => {
+    const f = load('many-different-question-types');
+    const embedded = f.columns.filter((c) => c.kind === 'embedded');
+    const data = Object.fromEntries(embedded.map((c, i) => [c.name, `v${i}`]));
+    const values = responseValues(f.survey, f.columns, {}, { embeddedData: data });
+    for (const c of embedded) expect(values[c.name]).toBe(data[c.name]);
+  });
+});
+
+describe('unansweredRecode', () => {
+  const f = load('no-basis-for-evaluation');
+  const qid = (tag: string): string => [...f.survey.questions.values()].find((x) => x.dataExportTag === tag)!.questionId;
+
+  it('applies only to displayed questions left unanswered', () => {
+    const displayed = [qid('Q1'), qid('Q2'), qid('Q3')];
+    const answers = { [qid('Q3')]: { matrix: { '1': [[...f.survey.questions.get(qid('Q3'))!.answers.keys()][0]] } } };
+    const values = responseValues(f.survey, f.columns, answers, { displayed, unansweredRecode: '-99' });
+    expect(values.Q1).toBe(-99);
+    expect([values.Q2_1, values.Q2_5]).toEqual([-99, -99]);
+    expect(values.Q3_2).toBe(-99);
+    expect(values.Q3_1).not.toBe(-99);
+    expect(values.Q4_1).toBe('');
+  });
+
+  it('leaves unselected choices of an answered multi-answer question blank', () => {
+    const values = responseValues(f.survey, f.columns, { [qid('Q2')]: { selected: ['2'] } }, { displayed: [qid('Q2')], unansweredRecode: '-99' });
+    expect([values.Q2_1, values.Q2_2]).toEqual(['', 1]);
+  });
+
+  it('without the option, displayed-but-unanswered and not displayed are both ""', () => {
+    const values = responseValues(f.survey, f.columns, {}, { displayed: [qid('Q1')] });
+    expect([values.Q1, values.Q2_1]).toEqual(['', '']);
+  });
+});
