@@ -48,6 +48,8 @@ export interface FlowQuestion {
   skipRules: SkipRule[];
   randomization: ChoiceRandomization | null;
   recodes: Record<string, string>;
+  /** Side by side: each column's answer IDs (column n is index n-1); empty for other questions. */
+  sbsColumns: string[][];
 }
 
 export type BlockRandomization = { kind: 'all' | 'subset'; count: number; perPage: number };
@@ -164,6 +166,7 @@ function readQuestion(q: QsfQuestion, p: Obj, warnings: string[]): FlowQuestion 
     skipRules: skip.rules,
     randomization: readChoiceRandomization(p.Randomization),
     recodes: Object.fromEntries(q.recodeValues),
+    sbsColumns: q.additionalQuestions.map((c) => c.answerOrder.filter((a) => c.answers.has(a))),
   };
 }
 
@@ -386,7 +389,7 @@ export function submitPage(survey: FlowSurvey, state: SessionState, answers: Rec
   const page = s.current as ShownPage;
   for (const pq of page.questions) {
     const given = Object.prototype.hasOwnProperty.call(answers, pq.qid) ? answers[pq.qid] : undefined;
-    if (given) s.answers[pq.qid] = cleanAnswer(given, pq);
+    if (given) s.answers[pq.qid] = cleanAnswer(given, pq, survey.questions.get(pq.qid)?.sbsColumns ?? []);
     else delete s.answers[pq.qid];
   }
   s.history.push(page);
@@ -413,7 +416,11 @@ function clone(state: SessionState): SessionState {
   return structuredClone(state);
 }
 
-function cleanAnswer(a: QuestionAnswer, pq: PageQuestion): QuestionAnswer {
+/**
+ * Keeps only what the page offered. Matrix answers are keyed by row; side-by-side answers by
+ * `<column number>/<row>` (the shape domain/survey/response-values.ts exports from).
+ */
+function cleanAnswer(a: QuestionAnswer, pq: PageQuestion, sbsColumns: string[][]): QuestionAnswer {
   const out: QuestionAnswer = {};
   const choices = new Set(pq.choiceOrder);
   const answers = new Set(pq.answerOrder);
@@ -424,8 +431,10 @@ function cleanAnswer(a: QuestionAnswer, pq: PageQuestion): QuestionAnswer {
   }
   if (isObj(a.matrix)) {
     out.matrix = {};
-    for (const [row, v] of Object.entries(a.matrix)) {
-      if (safeKey(row) && choices.has(row) && Array.isArray(v)) out.matrix[row] = [...new Set(v.map(String))].filter((x) => answers.has(x));
+    for (const [key, v] of Object.entries(a.matrix)) {
+      if (!safeKey(key) || !Array.isArray(v)) continue;
+      const allowed = allowedAnswers(key, choices, answers, sbsColumns);
+      if (allowed) out.matrix[key] = [...new Set(v.map(String))].filter((x) => allowed.has(x));
     }
   }
   if (isObj(a.numeric)) {
@@ -433,6 +442,14 @@ function cleanAnswer(a: QuestionAnswer, pq: PageQuestion): QuestionAnswer {
     for (const [k, v] of Object.entries(a.numeric)) if (safeKey(k) && typeof v === 'number' && Number.isFinite(v)) out.numeric[k] = v;
   }
   return out;
+}
+
+/** The answers a matrix key may hold: a row of this page, or `<column>/<row>` of a side-by-side column. */
+function allowedAnswers(key: string, rows: Set<string>, answers: Set<string>, sbsColumns: string[][]): Set<string> | undefined {
+  if (sbsColumns.length === 0) return rows.has(key) ? answers : undefined;
+  const m = /^(\d+)\/(.+)$/.exec(key);
+  const column = m ? sbsColumns[Number(m[1]) - 1] : undefined;
+  return m && column && rows.has(m[2] as string) ? new Set(column) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

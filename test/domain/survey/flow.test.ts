@@ -412,3 +412,20 @@ describe('malformed surveys', () => {
     expect(Object.getPrototypeOf(w.state.embeddedData)).toBe(Object.prototype);
   });
 });
+
+describe('side-by-side answers', () => {
+  it('keeps <column>/<row> keys with that column’s answers and drops anything else', () => {
+    const survey = readFlowSurvey(JSON.parse(readFileSync(`${FIXTURES}sample-survey/survey.qsf`, 'utf8')));
+    const shown = new Set(walk(survey, 7).pages.flatMap((p) => (p.kind === 'page' ? p.questions.map((q) => q.qid) : [])));
+    const sbs = [...survey.questions.values()].find((q) => q.type === 'SBS' && shown.has(q.qid) && q.sbsColumns[0]?.length);
+    expect(sbs).toBeDefined();
+    const row = sbs!.choiceOrder[0]!;
+    const good = sbs!.sbsColumns[0]![0]!;
+    const answerer: Answerer = (s, q) => {
+      if (q.qid !== sbs!.qid) return firstEverywhere(s, q);
+      return { matrix: { [`1/${row}`]: [good, 'not-an-answer'], [`99/${row}`]: [good], [row]: [good], [`1/not-a-row`]: [good] } };
+    };
+    const result = walk(survey, 7, answerer);
+    expect(result.state.answers[sbs!.qid]?.matrix).toEqual({ [`1/${row}`]: [good] });
+  });
+});
