@@ -92,13 +92,14 @@ export class AuthService {
 
   /** User + Token from an API request. */
   async authenticateToken(username: string, token: string, address?: string): Promise<Actor> {
-    const cacheKey = `${hashToken(token)}\n${username}\n${address ?? ''}`;
+    const tokenHash = hashToken(token);
+    const cacheKey = `${tokenHash}\n${username}\n${address ?? ''}`;
     const hit = this.verified.get(cacheKey);
     if (hit && hit.until > this.clock.now()) {
       await this.noteTokenUse(hit.row);
       return hit.actor;
     }
-    return this.verifyToken(username, token, address);
+    return this.verifyToken(username, token, tokenHash, cacheKey, address);
   }
 
   /** Forgets verified credentials of a user whose token, status or rights just changed. */
@@ -111,17 +112,17 @@ export class AuthService {
     this.verified.set(cacheKey, { actor, row, username, until: this.clock.now() + VERIFIED_TTL_MS });
   }
 
-  private async verifyToken(username: string, token: string, address: string | undefined): Promise<Actor> {
+  private async verifyToken(username: string, token: string, tokenHash: string, cacheKey: string, address: string | undefined): Promise<Actor> {
     const hadFailures = await this.refuseIfLocked(username, address);
     // Look the token up by its hash (one indexed read); the username must then name its owner.
-    const row = /^[A-Za-z0-9]{40}$/.test(token) ? await accountsStore.findUserByTokenHash(this.db, hashToken(token)) : undefined;
+    const row = /^[A-Za-z0-9]{40}$/.test(token) ? await accountsStore.findUserByTokenHash(this.db, tokenHash) : undefined;
     const expected = row?.api_token_hash ?? '0'.repeat(64);
-    const ok = row !== undefined && sameUser(row, username) && timingSafeEqual(Buffer.from(expected), Buffer.from(hashToken(token)));
+    const ok = row !== undefined && sameUser(row, username) && timingSafeEqual(Buffer.from(expected), Buffer.from(tokenHash));
     if (!ok || !row) return this.fail(username, address);
     const actor = await this.admit(row, username, hadFailures);
     if (!actor.permissions.accessApi) throw new ServiceError('NoApiAccess');
     await this.noteTokenUse(row);
-    this.remember(`${hashToken(token)}\n${username}\n${address ?? ''}`, actor, row, username);
+    this.remember(cacheKey, actor, row, username);
     return actor;
   }
 

@@ -1,12 +1,24 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BrandsTable, Database, DivisionsTable, GroupsTable, UsersTable } from './schema.ts';
-import type { Dialect } from './db.ts';
+import { preparedRead, type Dialect } from './db.ts';
 
 export type BrandRow = Selectable<BrandsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type DivisionRow = Selectable<DivisionsTable>;
 export type GroupRow = Selectable<GroupsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
+
+// Read on every API call (getUserInfo, library checks): compiled once.
+const userById = preparedRead((db, brandId: string, id: string) => db.selectFrom('users').selectAll().where('brand_id', '=', brandId).where('id', '=', id));
+const groupsOf = preparedRead((db, brandId: string, userId: string) =>
+  db
+    .selectFrom('groups')
+    .innerJoin('group_members', 'group_members.group_id', 'groups.id')
+    .selectAll('groups')
+    .where('group_members.brand_id', '=', brandId)
+    .where('group_members.user_id', '=', userId)
+    .orderBy('groups.name'),
+);
 
 /** Queries over brands, users, divisions and groups. Every query that reads a brand's data names the brand. */
 export const accountsStore = {
@@ -25,8 +37,7 @@ export const accountsStore = {
 
   countUsersAnywhere: async (db: Db) => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
 
-  findUserById: (db: Db, brandId: string, id: string) =>
-    db.selectFrom('users').selectAll().where('brand_id', '=', brandId).where('id', '=', id).executeTakeFirst(),
+  findUserById: async (db: Db, brandId: string, id: string) => (await userById(db, brandId, id)).at(0),
 
   findUserByUsername: (db: Db, username: string) => db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst(),
 
@@ -64,15 +75,7 @@ export const accountsStore = {
   insertGroup: (db: Db, row: GroupRow) => db.insertInto('groups').values(row).execute(),
   findGroup: (db: Db, brandId: string, id: string) => db.selectFrom('groups').selectAll().where('brand_id', '=', brandId).where('id', '=', id).executeTakeFirst(),
   listGroups: (db: Db, brandId: string) => db.selectFrom('groups').selectAll().where('brand_id', '=', brandId).orderBy('name').orderBy('id').execute(),
-  groupsOfUser: (db: Db, brandId: string, userId: string) =>
-    db
-      .selectFrom('groups')
-      .innerJoin('group_members', 'group_members.group_id', 'groups.id')
-      .selectAll('groups')
-      .where('group_members.brand_id', '=', brandId)
-      .where('group_members.user_id', '=', userId)
-      .orderBy('groups.name')
-      .execute(),
+  groupsOfUser: (db: Db, brandId: string, userId: string) => groupsOf(db, brandId, userId),
   groupMembers: (db: Db, brandId: string, groupId: string) =>
     db
       .selectFrom('users')

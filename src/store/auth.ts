@@ -1,8 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
+import { preparedRead } from './db.ts';
 import type { Counter } from '../domain/lockout.ts';
 
 type Db = Kysely<Database>;
+
+// Read on every getUserInfo call: compiled once.
+const recentLogins = preparedRead((db, userId: string, limit: number) => db.selectFrom('login_events').select('at').where('user_id', '=', userId).orderBy('at', 'desc').limit(limit));
 
 /** Failure counters, web sessions and sign-in history. */
 export const authStore = {
@@ -30,8 +34,7 @@ export const authStore = {
 
   recordLogin: (db: Db, userId: string, at: number, channel: string) => db.insertInto('login_events').values({ user_id: userId, at, channel }).execute(),
 
-  loginHistory: (db: Db, userId: string, limit: number) =>
-    db.selectFrom('login_events').select('at').where('user_id', '=', userId).orderBy('at', 'desc').limit(limit).execute(),
+  loginHistory: (db: Db, userId: string, limit: number) => recentLogins(db, userId, limit),
 
   insertSession: (db: Db, row: Database['web_sessions']) => db.insertInto('web_sessions').values(row).execute(),
   findSession: (db: Db, idHash: string) => db.selectFrom('web_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst(),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, createQueryId, type Compilable, type CompiledQuery } from 'kysely';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -81,7 +81,9 @@ export function openStore(options: StoreOptions): Store {
     return { db, dialect: 'postgres', sqliteFile: undefined, close: () => db.destroy() };
   }
   const file = join(options.dataDir, options.sqliteFile ?? 'insight.db');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) }) });
+  const sqlite = withStatementCache(openSqlite(file));
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  sqliteOf.set(db, sqlite);
   return { db, dialect: 'sqlite', sqliteFile: file, close: () => db.destroy() };
 }
 
@@ -91,5 +93,70 @@ export function openStore(options: StoreOptions): Store {
  * PostgreSQL the reads run as they are (a transaction would only add round trips).
  */
 export function readTogether<T>(store: Store, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  return store.dialect === 'sqlite' ? store.db.transaction().execute(fn) : fn(store.db);
+  if (store.dialect !== 'sqlite') return fn(store.db);
+  const sqlite = sqliteOf.get(store.db);
+  return store.db.transaction().execute(async (trx) => {
+    // This transaction holds the one connection until it ends: prepared reads may run on it directly.
+    if (sqlite) ownedConnection.set(trx, sqlite);
+    try {
+      return await fn(trx);
+    } finally {
+      ownedConnection.delete(trx);
+    }
+  });
+}
+
+/** The better-sqlite3 handle behind each SQLite store's Kysely instance. */
+const sqliteOf = new WeakMap<Kysely<Database>, SQLite.Database>();
+/** Transactions opened by readTogether, which own the connection for their whole life. */
+const ownedConnection = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+type Param = string | number;
+type Db = Kysely<Database>;
+
+interface Template {
+  sql: string;
+  query: CompiledQuery['query'];
+  /** Per parameter: the argument index it takes, or the constant the builder put there. */
+  slots: Array<{ arg: number } | { value: unknown }>;
+}
+
+/**
+ * A read whose SQL is built and compiled once per dialect, then run with each call's arguments.
+ * Building and compiling cost several times more than running a small query on SQLite, and a few
+ * hot reads (every API call's user lookup) are worth that saving. The build must not branch on its
+ * arguments: it is called once with marker values, and every argument must come out as one bound
+ * parameter (checked here, so a misuse fails on first call rather than running the wrong SQL).
+ */
+export function preparedRead<A extends Param[], Row>(build: (db: Db, ...args: A) => Compilable<Row>): (db: Db, ...args: A) => Promise<Row[]> {
+  const templates = new Map<unknown, Template>();
+  const templateFor = (db: Db, arity: number): Template => {
+    // SQL differs by dialect only: one template per adapter class (transactions share it).
+    const key = db.getExecutor().adapter.constructor;
+    let template = templates.get(key);
+    if (!template) templates.set(key, (template = compileTemplate(db, build as (db: Db, ...args: Param[]) => Compilable<Row>, arity)));
+    return template;
+  };
+  return async (db, ...args) => {
+    const template = templateFor(db, args.length);
+    const parameters = template.slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.value));
+    // Inside readTogether's transaction nothing else can use the connection: skip Kysely's executor
+    // (what it would do is exactly this call, behind a few promise hops per query).
+    const owned = ownedConnection.get(db);
+    if (owned) return owned.prepare(template.sql).all(parameters) as Row[];
+    const compiled: CompiledQuery<Row> = { sql: template.sql, query: template.query, parameters, queryId: createQueryId() };
+    return (await db.executeQuery(compiled)).rows;
+  };
+}
+
+function compileTemplate(db: Db, build: (db: Db, ...args: Param[]) => Compilable, arity: number): Template {
+  const markers = Array.from({ length: arity }, (_, i) => `\u0000prepared-arg-${i}\u0000`);
+  const compiled = build(db, ...markers).compile();
+  const slots = compiled.parameters.map((value) => {
+    const arg = typeof value === 'string' ? markers.indexOf(value) : -1;
+    return arg === -1 ? { value } : { arg };
+  });
+  const used = new Set(slots.flatMap((slot) => ('arg' in slot ? [slot.arg] : [])));
+  if (used.size !== arity || markers.some((m) => compiled.sql.includes(m))) throw new Error(`preparedRead: not every argument is a bound parameter in: ${compiled.sql}`);
+  return { sql: compiled.sql, query: compiled.query, slots };
 }
