@@ -8,6 +8,7 @@ import { pages } from './pages/index.ts';
 import { webSession } from './session.ts';
 
 const CSS = readFileSync(new URL('./assets/app.css', import.meta.url));
+const COPY_JS = readFileSync(new URL('./assets/copy.js', import.meta.url));
 
 /**
  * The signed-in web UI and the public pages. Registered as its own plugin so its body parsers and
@@ -27,6 +28,7 @@ export async function webApp(app: FastifyInstance, opts: { services: Services })
   await app.register(webSession, { services });
 
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CSS));
+  app.get('/assets/copy.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(COPY_JS));
   app.get('/healthz', async () => ({ ok: true }));
   // Browsers ask for it on every site; answering "no content" keeps logs free of 404s.
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('Cache-Control', 'public, max-age=86400').send());

@@ -91,7 +91,7 @@ describe('Qualtrics IDs → Generate Token, in a browser', () => {
     // The seeded admin already has a token, so the first generation asks to confirm too.
     t.clock.advance(60_000);
     const first = await generateReplacingToken(page);
-    // The copy button exists only when /assets/account.js ran (the CSP allows no inline script).
+    // The copy button exists only when /assets/copy.js ran (the CSP allows no inline script).
     await page.getByRole('button', { name: 'Copy token' }).click();
     await expect.poll(() => page.locator('#copy-status').textContent()).toMatch(/copied|selected/);
 

@@ -96,7 +96,7 @@ describe('Generate Token', () => {
     const body = await generate(c);
     const token = tokenIn(body);
     expect(body).toContain('it will not be shown again');
-    expect(body).toContain('<script src="/assets/account.js" defer></script>');
+    expect(body).toContain('<script src="/assets/copy.js" defer></script>');
     const r = await userInfo(dan.username, token);
     expect(r.status).toBe(200);
     expect(r.json.Meta.Status).toBe('Success');
@@ -166,7 +166,7 @@ describe('Generate Token', () => {
 
 describe('the copy script', () => {
   it('is served as a file (the CSP forbids inline scripts)', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/assets/account.js' });
+    const res = await t.app.inject({ method: 'GET', url: '/assets/copy.js' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('javascript');
     expect(res.body).toContain('data-copy-target');

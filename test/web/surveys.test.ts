@@ -80,7 +80,7 @@ describe('surveys: list and import', () => {
     expect(outline.body).toContain('The survey was imported.');
     expect(outline.body).toContain(`<code id="anon-link">${t.config.publicUrl}/jfe/form/${id}</code>`);
     expect(outline.body).toContain('data-copy-target="anon-link"');
-    expect(outline.body).toContain('<script src="/assets/surveys.js" defer></script>');
+    expect(outline.body).toContain('<script src="/assets/copy.js" defer></script>');
     expect(outline.body).toContain('First Question Block');
     expect(outline.body).toContain('<strong>QID1</strong>');
     expect(outline.body).toContain('<code>q2_favorite</code>');
@@ -89,7 +89,7 @@ describe('surveys: list and import', () => {
     expect(outline.body).toMatch(/<div class="flow"><ul><li><span class="flow-type">Block<\/span>: First Question Block<\/li><\/ul><\/div>/);
     // Every element, question and flow type of the fixture is known: no warning box.
     expect(outline.body).not.toContain('id="unsupported"');
-    const js = await b.get('/assets/surveys.js');
+    const js = await b.get('/assets/copy.js');
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toContain('javascript');
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Library, UserView } from '../../services/accounts.ts';
 import type { Actor } from '../../services/actor.ts';
@@ -8,7 +7,6 @@ import { html, type Html } from '../html.ts';
 import { page } from '../layout.ts';
 import { requireActor } from '../session.ts';
 
-const ACCOUNT_JS = readFileSync(new URL('../assets/account.js', import.meta.url));
 const IDS = '/account/ids';
 
 export const REGENERATE_WARNING =
@@ -146,12 +144,12 @@ function tokenPage(request: FastifyRequest, actor: Actor, token: string): Html {
 <p>Use it as the <code>Token</code> parameter with the username <code>${actor.username}</code>.</p>
 <code class="token" id="api-token">${token}</code>
 <div class="actions">
-  <button type="button" id="copy-token" data-copy-target="api-token" data-copy-status="copy-status" hidden>Copy token</button>
+  <button type="button" id="copy-token" data-copy-target="api-token" data-copy-status="copy-status" data-copy-what="Token" hidden>Copy token</button>
   <a class="button secondary" href="${IDS}">Back to Qualtrics IDs</a>
 </div>
 <p id="copy-status" role="status" aria-live="polite"></p>
 <p class="notice">Copy the token now and keep it somewhere safe: it will not be shown again. If you lose it, generate a new one.</p>
-<script src="/assets/account.js" defer></script>`,
+<script src="/assets/copy.js" defer></script>`,
   });
 }
 
@@ -181,10 +179,6 @@ async function tokenPost(services: Services, request: FastifyRequest, reply: Fas
 }
 
 export async function accountPages(app: FastifyInstance, services: Services): Promise<void> {
-  app.get('/assets/account.js', async (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(ACCOUNT_JS),
-  );
-
   app.get('/account', async (_req, reply) => reply.redirect(IDS, 303));
 
   app.get(IDS, async (request, reply) => {

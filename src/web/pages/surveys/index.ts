@@ -13,7 +13,6 @@ import { listPage } from './list.ts';
 import { outlineBody, outlineOf } from './outline.ts';
 
 const CSS = readFileSync(new URL('../../assets/surveys.css', import.meta.url));
-const JS = readFileSync(new URL('../../assets/surveys.js', import.meta.url));
 
 interface Received {
   data: Buffer;
@@ -54,11 +53,11 @@ async function outlinePage(services: Services, actor: Actor, id: string, request
     <dl class="ids"><dt>Survey ID</dt><dd>${info.id}</dd><dt>Status</dt><dd>${info.status}</dd><dt>Modified</dt><dd>${when(info.modifiedAt, tz)}</dd></dl>
     <h2>Anonymous link</h2>
     <div class="anon-link"><code id="anon-link">${link}</code>
-      <button type="button" class="secondary" data-copy-target="anon-link" data-copy-status="anon-link-status" hidden>Copy link</button></div>
+      <button type="button" class="secondary" data-copy-target="anon-link" data-copy-status="anon-link-status" data-copy-what="Link" hidden>Copy link</button></div>
     <p id="anon-link-status" role="status" class="hint"></p>
     <p class="hint">Respondents can take the survey at this link while it is active.</p>
     ${outlineBody(outlineOf(qsf))}
-    <script src="/assets/surveys.js" defer></script>`);
+    <script src="/assets/copy.js" defer></script>`);
 }
 
 function deleteConfirm(request: FastifyRequest, reply: FastifyReply, s: { id: string; name: string }): FastifyReply {
@@ -102,7 +101,6 @@ function lifecycleRoutes(app: FastifyInstance, services: Services): void {
 /** The Surveys area: the user's surveys, QSF import and export, the lifecycle and a read-only outline. */
 export async function surveysPages(app: FastifyInstance, services: Services): Promise<void> {
   app.get('/assets/surveys.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(CSS));
-  app.get('/assets/surveys.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(JS));
 
   app.get(SECTION, async (request, reply) => {
     const actor = requireActor(request, reply);

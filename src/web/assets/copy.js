@@ -1,5 +1,6 @@
-// The copy button of the new-token page. Without this script the token is still shown and selectable;
-// the button stays hidden because it could not work.
+// Copy buttons (the new API token, a survey's anonymous link): <button data-copy-target="ID"
+// data-copy-status="ID" data-copy-what="Token" hidden>. Without this script the text is still shown
+// and selectable; the button stays hidden because it could not work.
 (function () {
   'use strict';
 
@@ -16,6 +17,7 @@
   function enhance(button) {
     var target = document.getElementById(button.getAttribute('data-copy-target'));
     var status = document.getElementById(button.getAttribute('data-copy-status'));
+    var what = button.getAttribute('data-copy-what') || 'Text';
     if (!target) return;
     function say(text) {
       if (status) status.textContent = text;
@@ -26,14 +28,14 @@
       var copied = navigator.clipboard && window.isSecureContext ? navigator.clipboard.writeText(text) : Promise.reject(new Error('no clipboard'));
       copied
         .then(function () {
-          say('Token copied to the clipboard.');
+          say(what + ' copied to the clipboard.');
         })
         .catch(function () {
-          say(copyBySelection(target) ? 'Token copied to the clipboard.' : 'The token is selected: copy it with your keyboard or menu.');
+          say(copyBySelection(target) ? what + ' copied to the clipboard.' : 'The ' + what.toLowerCase() + ' is selected: copy it with your keyboard or menu.');
         });
     });
   }
 
-  var buttons = document.querySelectorAll('[data-copy-target]');
+  var buttons = document.querySelectorAll('button[data-copy-target]');
   for (var i = 0; i < buttons.length; i++) enhance(buttons[i]);
 })();
