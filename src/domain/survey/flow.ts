@@ -15,6 +15,7 @@ import { QsfFormatError, readQsf, type QsfQuestion } from './qsf.ts';
 import type {
   EndOfSurvey, FlowCursor, PageQuestion, QuestionAnswer, SessionState, ShownPage,
 } from './session-state.ts';
+import { isObj, list, str, type Obj } from './loose-json.ts';
 
 export type { EndOfSurvey, PageQuestion, QuestionAnswer, SessionState } from './session-state.ts';
 
@@ -84,24 +85,6 @@ export interface FlowSurvey {
   questions: Map<string, FlowQuestion>;
   defaultEnd: EndOfSurvey;
   warnings: string[];
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return '';
-}
-
-function list(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
-  if (isObj(v)) return Object.values(v);
-  return [];
 }
 
 /** Keys used on plain-object records; `__proto__` would reach the prototype instead. */

@@ -16,6 +16,8 @@
  * a line in `warnings`, so an odd survey shows less rather than crashing the respondent's page.
  */
 
+import { isObj, str, type Obj } from './loose-json.ts';
+
 export type Conjunction = 'And' | 'Or';
 
 /** What a `q://…` locator (or an embedded-data operand) points at. */
@@ -94,18 +96,6 @@ export interface LogicState {
   deviceType?(): string;
   /** Resolves piped text in right operands; without it `${…}` is compared literally. */
   pipe?(text: string): string;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return '';
 }
 
 /** Numbered children of a QSF object ("0","1",… keys, or an array) in numeric order. */

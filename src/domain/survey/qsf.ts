@@ -5,6 +5,8 @@
  * normalises them instead of rejecting them. Spec: api-v2.md §4.2.
  */
 
+import { isObj, list, type Obj } from './loose-json.ts';
+
 export interface QsfChoice {
   display: string;
   textEntry: boolean;
@@ -70,23 +72,10 @@ export interface QsfSurvey {
 
 export class QsfFormatError extends Error {}
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function str(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return '';
-}
-
-/** Lists sometimes arrive as objects keyed "0","1",…; take the values in key order. */
-function list(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
-  if (isObj(v)) return Object.values(v);
-  return [];
 }
 
 function truthy(v: unknown): boolean {
