@@ -1,12 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES } from './fixtures.ts';
 import {
   nextPage, previousPage, readFlowSurvey, startSession, submitPage,
   type FlowSurvey, type NextPage, type QuestionAnswer, type SessionState,
 } from '../../../src/domain/survey/flow.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/qsf/', import.meta.url));
 
 type Answerer = (survey: FlowSurvey, q: { qid: string; choiceOrder: string[]; answerOrder: string[] }) => QuestionAnswer | undefined;
 

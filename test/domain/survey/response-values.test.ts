@@ -1,28 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { exportColumns, type ExportColumn, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
+import { DIALECT, FIXTURES } from './fixtures.ts';
+import { exportColumns, type ExportColumn } from '../../../src/domain/survey/export-columns.ts';
 import { readQsf, type QsfQuestion, type QsfSurvey } from '../../../src/domain/survey/qsf.ts';
 import { responseValues } from '../../../src/domain/survey/response-values.ts';
 import type { QuestionAnswer } from '../../../src/domain/survey/session-state.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/qsf/', import.meta.url));
 
-/** Same per-fixture dialects as export-columns.test.ts: the definition cannot tell. */
-const DIALECT: Record<string, LegacyDialect> = {
-  'comment-coding': 'named',
-  'many-different-question-types': 'v',
-  'matrix-single-answer-survey': 'named',
-  'multiple-answer-matrix-questions': 'v',
-  'multiple-answer-multiple-choices-questions': 'v',
-  'no-basis-for-evaluation': 'v',
-  'sample-survey': 'named',
-  'single-answer-matrix-questions': 'v',
-  'single-answer-multiple-choice-questions': 'v',
-  'test-getting-choice-text-from-response-columns': 'named',
-  'user-notes-survey': 'named',
-};
 
 interface Fixture {
   survey: QsfSurvey;
