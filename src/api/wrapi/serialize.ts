@@ -2,17 +2,12 @@
  * Renders one neutral payload (plain objects, arrays, strings, numbers, booleans, null) the way the
  * original PHP server did, in each Format. Handlers never build wire text themselves.
  */
+import { phpJson } from '../../domain/php-json.ts';
 import { xmlText } from '../../domain/xml.ts';
 
-export { xmlText };
+export { phpJson, xmlText };
 
 export type Format = 'XML' | 'JSON' | 'JSONP' | 'CSV' | 'HTML';
-
-/** PHP json_encode: `/` escaped as `\/`, everything outside ASCII as \uXXXX (UTF-16 units). */
-export function phpJson(value: unknown, pretty = false): string {
-  const json = JSON.stringify(value, null, pretty ? 4 : undefined) ?? 'null';
-  return json.replace(/[/\u0080-\uffff]/g, (ch) => (ch === '/' ? '\\/' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
 
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
