@@ -3,6 +3,7 @@ import type { LoggerOptions } from 'pino';
 import { wrapiEndpoint } from './api/wrapi/endpoint.ts';
 import type { Services } from './services/index.ts';
 import { webApp } from './web/app.ts';
+import { respondentApp } from './web/respondent/app.ts';
 
 export interface AppOptions {
   logger?: boolean | LoggerOptions;
@@ -18,5 +19,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   await app.register(wrapiEndpoint, { services });
   await app.register(webApp, { services });
+  await app.register(respondentApp, { services });
   return app;
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { ServiceError } from '../services/errors.ts';
 import { withServices } from './context.ts';
+import { runMaintenance } from '../services/maintenance.ts';
 import { migrate } from '../store/migrate.ts';
 
 const USAGE = `Usage: insight <command> [options]
@@ -69,7 +70,8 @@ async function run(argv: string[]): Promise<void> {
         process.once('SIGTERM', () => stop.abort());
         process.once('SIGINT', () => stop.abort());
         console.log('Insight worker started; stop it with SIGTERM.');
-        await services.jobs.work(stop.signal, { onError: (e) => console.error(`insight worker: ${e instanceof Error ? e.message : String(e)}`) });
+        const onError = (e: unknown) => console.error(`insight worker: ${e instanceof Error ? e.message : String(e)}`);
+        await Promise.all([services.jobs.work(stop.signal, { onError }), runMaintenance(services, stop.signal, onError)]);
       });
     case 'migrate':
       return withServices(loadConfig(), async (services) => {

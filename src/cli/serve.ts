@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { buildApp } from '../server.ts';
 import { createServices } from '../services/index.ts';
+import { runMaintenance } from '../services/maintenance.ts';
 import { openStore } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 
@@ -18,6 +19,7 @@ export async function serve(config: Config): Promise<void> {
   // The job worker runs in the server process by default; `insight worker` runs more elsewhere.
   const stopWorker = new AbortController();
   const working = services.jobs.work(stopWorker.signal, { onError: (e) => app.log.error({ err: e }, 'job worker error') });
+  const maintaining = runMaintenance(services, stopWorker.signal, (e) => app.log.error({ err: e }, 'maintenance error'));
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -27,7 +29,9 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     await app.close();
     stopWorker.abort();
-    await working;
+    await Promise.all([working, maintaining]);
+    // Acknowledged page submits are already on disk; this only waits for a batch still committing.
+    await services.respondent.writer.drain();
     await store.close();
     process.exit(0);
   };

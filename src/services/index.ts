@@ -9,6 +9,7 @@ import { ContactsService } from './contacts.ts';
 import { PanelsService } from './panels.ts';
 import { MessagesService } from './messages.ts';
 import { SurveysService } from './surveys.ts';
+import { RespondentService } from './respondent.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -23,6 +24,7 @@ export interface Services {
   panels: PanelsService;
   messages: MessagesService;
   surveys: SurveysService;
+  respondent: RespondentService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -31,6 +33,9 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   accounts.onUserChanged = (userId) => auth.forgetUser(userId);
   const libraries = new LibrariesService(accounts);
   const jobs = new JobsService(store, clock);
+  const surveys = new SurveysService(store, clock);
+  const respondent = new RespondentService(store, clock, accounts, jobs);
+  surveys.onSurveyChanged = (surveyId) => respondent.forgetSurvey(surveyId);
   return {
     config,
     store,
@@ -42,6 +47,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     libraries,
     panels: new PanelsService(store, clock, libraries),
     messages: new MessagesService(store, clock, libraries, config.publicUrl),
-    surveys: new SurveysService(store, clock),
+    surveys,
+    respondent,
   };
 }

@@ -3,6 +3,7 @@ import { IMPORT_FORMATS, SurveyFileError, UNSUPPORTED_IMPORT_FORMATS, parseQsf, 
 import { parseAdvancedFormat } from '../domain/survey/txt-format.ts';
 import type { Store } from '../store/db.ts';
 import { accountsStore } from '../store/accounts.ts';
+import { responsesStore } from '../store/responses.ts';
 import { surveysStore, type SurveyListRow, type SurveyRow } from '../store/surveys.ts';
 import { isBrandAdmin, type Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
@@ -26,6 +27,8 @@ export interface SurveyInfo {
 export interface SurveyListEntry extends SurveyInfo {
   ownerFirstName: string;
   ownerLastName: string;
+  /** Recorded responses, previews and deleted ones left out. */
+  responses: number;
 }
 
 export interface ImportSurveyInput {
@@ -58,7 +61,12 @@ function toInfo(row: Omit<SurveyRow, 'qsf'>): SurveyInfo {
   };
 }
 
-const toListEntry = (row: SurveyListRow): SurveyListEntry => ({ ...toInfo(row), ownerFirstName: row.owner_first_name ?? '', ownerLastName: row.owner_last_name ?? '' });
+const toListEntry = (row: SurveyListRow, responses: number): SurveyListEntry => ({
+  ...toInfo(row),
+  ownerFirstName: row.owner_first_name ?? '',
+  ownerLastName: row.owner_last_name ?? '',
+  responses,
+});
 
 /**
  * Surveys: import, listing and the lifecycle. A user reaches the surveys they own and those shared
@@ -67,6 +75,9 @@ const toListEntry = (row: SurveyListRow): SurveyListEntry => ({ ...toInfo(row), 
  * changes are open to everyone with access; deleting is the owner's alone.
  */
 export class SurveysService {
+  /** Told after a survey's status changes or it is deleted (the respondent engine drops its cache). */
+  onSurveyChanged: ((surveyId: string) => void) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -153,7 +164,9 @@ export class SurveysService {
   }
 
   async listSurveys(actor: Actor): Promise<SurveyListEntry[]> {
-    return (await surveysStore.listVisible(this.db, actor.brandId, actor.userId)).map(toListEntry);
+    const rows = await surveysStore.listVisible(this.db, actor.brandId, actor.userId);
+    const counts = await responsesStore.countBySurvey(this.db, actor.brandId, rows.map((r) => r.id));
+    return rows.map((row) => toListEntry(row, counts.get(row.id) ?? 0));
   }
 
   async getSurvey(actor: Actor, surveyId: string): Promise<SurveyInfo> {
@@ -188,11 +201,13 @@ export class SurveysService {
       await this.checkActiveLimit(trx, actor.brandId);
       await surveysStore.update(trx, actor.brandId, surveyId, { status: 'Active', last_activated_at: this.clock.now() });
     });
+    this.onSurveyChanged?.(surveyId);
   }
 
   async deactivate(actor: Actor, surveyId: string): Promise<void> {
     const row = await this.accessible(actor, surveyId);
     if (row.status !== 'Inactive') await surveysStore.update(this.db, actor.brandId, surveyId, { status: 'Inactive' });
+    this.onSurveyChanged?.(surveyId);
   }
 
   /** Marks the survey deleted: from now on its ID is unknown (ESRV18) everywhere. */
@@ -200,6 +215,7 @@ export class SurveysService {
     const row = await this.accessible(actor, surveyId);
     if (row.owner_id !== actor.userId) throw new ServiceError('Forbidden');
     await surveysStore.update(this.db, actor.brandId, surveyId, { status: 'Inactive', deleted_at: this.clock.now() });
+    this.onSurveyChanged?.(surveyId);
   }
 
   /** The owner shares the survey with one user or one group of the brand (sharing twice changes nothing). */

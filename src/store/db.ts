@@ -108,6 +108,16 @@ export function readTogether<T>(store: Store, fn: (db: Kysely<Database>) => Prom
 
 /** The better-sqlite3 handle behind each SQLite store's Kysely instance. */
 const sqliteOf = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+/**
+ * The better-sqlite3 handle of a SQLite store (undefined on PostgreSQL), for writers that batch
+ * synchronous statements (store/group-commit.ts). Use it only while holding Kysely's connection
+ * (`store.db.connection().execute(...)`), so nothing else runs on it meanwhile.
+ */
+export function sqliteHandle(store: Store): SQLite.Database | undefined {
+  return sqliteOf.get(store.db);
+}
+
 /** Transactions opened by readTogether, which own the connection for their whole life. */
 const ownedConnection = new WeakMap<Kysely<Database>, SQLite.Database>();
 

@@ -5,6 +5,7 @@ import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_contacts.ts';
 import * as m0003ce from './migrations/0003_contacts_email.ts';
 import * as m0004sv from './migrations/0004_surveys.ts';
+import * as m0005rs from './migrations/0005_responses.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_contacts': m0002,
   '0003_contacts_email': m0003ce,
   '0004_surveys': m0004sv,
+  '0005_responses': m0005rs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Column conventions shared by both dialects: times are integer milliseconds since the epoch (UTC),
  * flags are integers 0/1, structured values are JSON text. That keeps every query portable.
@@ -95,6 +97,9 @@ export interface Database {
   job_blobs: JobBlobsTable;
   surveys: SurveysTable;
   survey_shares: SurveySharesTable;
+  survey_sessions: SurveySessionsTable;
+  responses: ResponsesTable;
+  distributions: DistributionsTable;
 }
 
 export interface PanelsTable {
@@ -207,5 +212,79 @@ export interface SurveySharesTable {
   brand_id: string;
   user_id: string | null;
   group_id: string | null;
+  created_at: number;
+}
+
+export interface SurveySessionsTable {
+  id: string;
+  brand_id: string;
+  survey_id: string;
+  /** 'anonymous' | 'personal' | 'preview' */
+  mode: string;
+  distribution_id: string | null;
+  recipient_id: string | null;
+  panel_id: string | null;
+  /** The engine's SessionState as JSON. */
+  state: string;
+  /** Bumped by every write; a write names the version it read (optimistic concurrency). */
+  version: number;
+  started_at: number;
+  updated_at: number;
+  /** Partial-data deadline: an open session untouched until then is closed by the sweep. */
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+  /** When the page on screen was shown (the Timing question's page-submit figure). */
+  page_shown_at: number | null;
+  /** 'open' | 'finished' | 'expired' | 'closed' */
+  status: string;
+  response_id: string | null;
+}
+
+export interface ResponsesTable {
+  /** Export order and LastResponseID paging: autoincrement (SQLite) / identity (PostgreSQL). */
+  seq: Generated<number>;
+  id: string;
+  brand_id: string;
+  survey_id: string;
+  response_set_id: string;
+  /** 0 normal, 1 preview, 4 imported. */
+  status: number;
+  finished: number;
+  start_date: number;
+  end_date: number;
+  ip_address: string | null;
+  recipient_id: string | null;
+  panel_id: string | null;
+  distribution_id: string | null;
+  /** "Last, First" of the panel member; null when anonymous. */
+  name: string | null;
+  email: string | null;
+  external_ref: string | null;
+  location_latitude: string | null;
+  location_longitude: string | null;
+  location_accuracy: string | null;
+  session_id: string | null;
+  /** JSON object: the question columns of responseValues, in column order. */
+  answers_values: string;
+  /** JSON object: every embedded-data value of the session. */
+  embedded: string;
+  /** JSON array of the displayed question IDs. */
+  displayed: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface DistributionsTable {
+  id: string;
+  brand_id: string;
+  survey_id: string;
+  owner_id: string;
+  panel_id: string | null;
+  recipient_id: string | null;
+  /** 'Individual' | 'Multiple' | 'Anonymous' */
+  link_type: string;
+  expiration_date: number | null;
   created_at: number;
 }

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
+import { preparedRead } from './db.ts';
 import type { Database, SurveySharesTable, SurveysTable } from './schema.ts';
 
 export type SurveyRow = Selectable<SurveysTable>;
@@ -43,9 +44,30 @@ function sharedWith(eb: ExpressionBuilder<Database, 'surveys'>, brandId: string,
   );
 }
 
+/** What the respondent engine checks on every page: the survey row without its QSF text. */
+export type SurveyHeadRow = Pick<SurveyRow, 'id' | 'brand_id' | 'owner_id' | 'name' | 'status' | 'modified_at' | 'start_date' | 'expiration_date' | 'deleted_at'>;
+
+// Read on every respondent page: compiled once.
+const headById = preparedRead((db, id: string) =>
+  db
+    .selectFrom('surveys')
+    .select(['id', 'brand_id', 'owner_id', 'name', 'status', 'modified_at', 'start_date', 'expiration_date', 'deleted_at'])
+    .where('id', '=', id),
+);
+
 /** Queries over surveys and their shares. Deleted surveys are invisible to every read here. */
 export const surveysStore = {
   insert: (db: Db, row: SurveyRow) => db.insertInto('surveys').values(row).execute(),
+
+  /**
+   * A survey by ID alone, deleted ones included (deleted_at tells): survey links carry no brand.
+   * The caller checks the brand wherever one is known.
+   */
+  head: async (db: Db, id: string): Promise<SurveyHeadRow | undefined> => (await headById(db, id)).at(0),
+
+  /** The QSF text of a survey by ID (the respondent engine's cache loads it once per modification). */
+  qsfById: async (db: Db, id: string): Promise<string | undefined> =>
+    (await db.selectFrom('surveys').select('qsf').where('id', '=', id).executeTakeFirst())?.qsf,
 
   /** A live survey of the brand, with its QSF text. */
   find: (db: Db, brandId: string, id: string) =>

@@ -131,8 +131,12 @@ function questionColumns(q: QsfQuestion, dialect: LegacyDialect): ExportColumn[]
 const TIMING_PARTS = ['FIRST_CLICK', 'LAST_CLICK', 'PAGE_SUBMIT', 'CLICK_COUNT'];
 const META_PARTS = ['BROWSER', 'VERSION', 'OS', 'RESOLUTION'];
 
+/**
+ * Each part reads answer key '1'..'4' (the engine stores timing figures in `numeric` and meta
+ * info in `text` under those keys), so the parts are told apart by `choice`.
+ */
 function fixedParts(q: QsfQuestion, text: string, parts: string[]): ExportColumn[] {
-  return parts.map((part) => ({ kind: 'question', qid: q.questionId, name: `${q.dataExportTag}_${part}`, label: `${text}-${part}` }));
+  return parts.map((part, i) => ({ kind: 'question', qid: q.questionId, name: `${q.dataExportTag}_${part}`, label: `${text}-${part}`, choice: String(i + 1) }));
 }
 
 function isMultiAnswer(q: QsfQuestion): boolean {

@@ -28,12 +28,27 @@ interface Walk {
   state: SessionState;
 }
 
+/**
+ * Freezes a state all the way down. The engine copies states only one level deep and shares the
+ * rest, which is safe only while it never changes a state it was given: in strict mode a write to a
+ * frozen object throws, so every walk below proves that.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Takes the survey from start to end; every step also continues from a JSON copy of the state. */
 function walk(survey: FlowSurvey, seed: string | number, answer: Answerer = firstEverywhere, embeddedData = {}): Walk {
-  let state = startSession(survey, { seed, embeddedData, now: 1_700_000_000_000 });
+  let state = deepFreeze(startSession(survey, { seed, embeddedData, now: 1_700_000_000_000 }));
   const pages: NextPage[] = [];
   for (let i = 0; i < 500; i++) {
     const next = nextPage(survey, state);
+    deepFreeze(next.state);
+    previousPage(state); // must not change the frozen state either
     const copy = nextPage(survey, JSON.parse(JSON.stringify(state)) as SessionState);
     expect(JSON.parse(JSON.stringify(copy))).toEqual(JSON.parse(JSON.stringify(next)));
     if (next.kind === 'end') return { pages, end: next, state: next.state };
@@ -43,7 +58,7 @@ function walk(survey: FlowSurvey, seed: string | number, answer: Answerer = firs
       const a = answer(survey, q);
       if (a) answers[q.qid] = a;
     }
-    state = submitPage(survey, next.state, answers);
+    state = deepFreeze(submitPage(survey, next.state, answers));
   }
   throw new Error('walk did not end');
 }

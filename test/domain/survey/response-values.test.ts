@@ -124,6 +124,26 @@ describe('value types and hand-built answers', () => {
     }
   });
 
+  it('timing and meta-info parts each read their own key (1..4)', () => {
+    const doc = {
+      SurveyEntry: { SurveyID: 'SV_1', SurveyName: 'T' },
+      SurveyElements: [
+        { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_1', BlockElements: [{ Type: 'Question', QuestionID: 'QID1' }, { Type: 'Question', QuestionID: 'QID2' }] }] },
+        { Element: 'FL', Payload: { Type: 'Root', Flow: [{ Type: 'Block', ID: 'BL_1' }] } },
+        { Element: 'SQ', Payload: { QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'Timing', Selector: 'PageTimer', QuestionText: 'Timing' } },
+        { Element: 'SQ', Payload: { QuestionID: 'QID2', DataExportTag: 'Q2', QuestionType: 'Meta', Selector: 'Browser', QuestionText: 'Browser' } },
+      ],
+    };
+    const survey = readQsf(doc);
+    const columns = exportColumns(survey);
+    const values = responseValues(survey, columns, {
+      QID1: { numeric: { '1': 1.5, '2': 7.25, '3': 9, '4': 3 } },
+      QID2: { text: { '1': 'Firefox', '2': '128.0', '3': 'Linux', '4': '1280x800' } },
+    });
+    expect([values.Q1_FIRST_CLICK, values.Q1_LAST_CLICK, values.Q1_PAGE_SUBMIT, values.Q1_CLICK_COUNT]).toEqual([1.5, 7.25, 9, 3]);
+    expect([values.Q2_BROWSER, values.Q2_VERSION, values.Q2_OS, values.Q2_RESOLUTION]).toEqual(['Firefox', '128.0', 'Linux', '1280x800']);
+  });
+
   it('fills embedded-data columns from the given map', () => {
     const f = load('many-different-question-types');
     const embedded = f.columns.filter((c) => c.kind === 'embedded');

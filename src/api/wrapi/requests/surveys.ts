@@ -70,6 +70,8 @@ defineRequest({
 
 function surveyEntry(s: SurveyListEntry, zone: string) {
   return {
+    // A string count, first, and only when there are responses (spec §2.4, wire getSurveys-4).
+    ...(s.responses > 0 ? { responses: String(s.responses) } : {}),
     SurveyType: 'SV',
     SurveyID: s.id,
     SurveyName: s.name,

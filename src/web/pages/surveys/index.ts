@@ -56,6 +56,8 @@ async function outlinePage(services: Services, actor: Actor, id: string, request
       <button type="button" class="secondary" data-copy-target="anon-link" data-copy-status="anon-link-status" data-copy-what="Link" hidden>Copy link</button></div>
     <p id="anon-link-status" role="status" class="hint"></p>
     <p class="hint">Respondents can take the survey at this link while it is active.</p>
+    <p><a class="button secondary" href="/jfe/preview/${encodeURIComponent(info.id)}" target="_blank" rel="noopener">Preview the survey</a>
+      <span class="hint">Preview responses are recorded with Status 1 and left out of response counts.</span></p>
     ${outlineBody(outlineOf(qsf))}
     <script src="/assets/copy.js" defer></script>`);
 }
