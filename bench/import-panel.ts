@@ -27,15 +27,11 @@ export class PanelServer extends BenchServer {
 }
 
 async function serve(): Promise<void> {
-  const { actorOf } = await import('../src/services/auth.ts');
-  const { accountsStore } = await import('../src/store/accounts.ts');
-  const { store, services, user, info } = await bootInsight();
+  const { services, user, info, actor } = await bootInsight();
   const answerRss = rssResponder();
   process.on('message', async (m: { cmd: string; rows?: number }) => {
     if (answerRss(m)) return;
     if (m.cmd === 'seed') {
-      const row = await accountsStore.findUserById(store.db, 'bench', user.id);
-      const actor = actorOf(row as NonNullable<typeof row>);
       const mapping = services.panels.readMapping({ ColumnHeaders: true, Email: '1', FirstName: '2', LastName: '3', EmbeddedData: '4,5,6,7,8' });
       const result = await services.panels.importPanel(actor, user.id, generateCsv(m.rows), mapping, { name: 'bench' });
       process.send?.({ type: 'panel', panelId: result.panelId });

@@ -56,7 +56,10 @@ export async function bootInsight(options: { pgSchema?: string } = {}) {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const info: ServerInfo = { port: typeof addr === 'object' && addr ? addr.port : 0, user: user.username, token, libraryId: user.id };
-  return { store, services, app, user, token, info };
+  const { actorOf } = await import('../../src/services/auth.ts');
+  const { accountsStore } = await import('../../src/store/accounts.ts');
+  const actor = actorOf((await accountsStore.findUserById(store.db, 'bench', user.id))!);
+  return { store, services, app, user, token, info, actor };
 }
 
 /**
