@@ -42,7 +42,7 @@ export function legacyCsvWriter(exp: LegacyExport): LegacyWriter {
 }
 
 /** The recorded third header row is a Python dict's repr: `{'ImportId': 'QID1'}`. */
-function pyImportId(id: string): string {
+export function pyImportId(id: string): string {
   return `{'ImportId': ${pyRepr(id)}}`;
 }
 

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { DIALECT, FIXTURES } from '../survey/fixtures.ts';
+import { loadSurvey, recordedRecords, setName } from './recorded-responses.ts';
 import {
   columnKey,
   legacyChunks,
@@ -12,7 +13,6 @@ import {
   prepareLegacyExport,
   storedValues,
   xmlName,
-  type LegacyExport,
   type LegacyExportOptions,
   type LegacyFormat,
   type StoredResponse,
@@ -26,55 +26,7 @@ import type { QuestionAnswer } from '../../../src/domain/survey/session-state.ts
 
 const pairs = readdirSync(FIXTURES).filter((n) => readdirSync(FIXTURES + n).includes('legacy.csv')).sort();
 
-function loadSurvey(name: string): QsfSurvey {
-  return readQsf(JSON.parse(readFileSync(`${FIXTURES}${name}/survey.qsf`, 'utf8')));
-}
-
 const byTag = (s: QsfSurvey, tag: string): QsfQuestion => [...s.questions.values()].find((q) => q.dataExportTag === tag)!;
-
-/** Response sets are stored by ID; the recorded files show names. */
-const SET_IDS = new Map([['Default Response Set', 'RS_0default000001']]);
-const setName = (id: string): string => [...SET_IDS].find(([, v]) => v === id)?.[0] ?? `unknown ${id}`;
-
-const NUMBER = /^-?\d+(\.\d+)?$/;
-const fromRecorded = (cell: string): string | number => (NUMBER.test(cell) && String(Number(cell)) === cell ? Number(cell) : cell);
-
-/** A recorded data row turned back into the record the store would hand over. */
-function recordFromRow(exp: LegacyExport, row: string[]): StoredResponse {
-  const r: StoredResponse = {
-    responseId: '', responseSetId: '', name: null, externalRef: null, email: null, ipAddress: null,
-    status: 0, startDate: 0, endDate: 0, finished: 0, values: {}, embedded: {}, displayed: [],
-  };
-  const parts: Record<string, string> = {};
-  const location: Record<string, number> = {};
-  exp.columns.forEach((col, i) => {
-    const cell = row[i] ?? '';
-    if (col.kind === 'meta') parts[col.label] = cell;
-    else if (col.kind === 'embedded') r.embedded[col.cellKey] = cell;
-    else if (col.kind === 'location') location[col.name] = Number(cell);
-    else if (cell !== '') r.values[col.cellKey] = col.source.text ? cell : fromRecorded(cell);
-  });
-  const stamp = (s: string): number => Date.parse(`${s.replace(' ', 'T')}Z`);
-  r.responseId = parts.ResponseID;
-  r.responseSetId = SET_IDS.get(parts.ResponseSet)!;
-  r.status = Number(parts.Status);
-  r.startDate = stamp(parts.StartDate);
-  r.endDate = stamp(parts.EndDate);
-  r.finished = parts.Finished === '1' ? 1 : 0;
-  r.ipAddress = parts.IPAddress || null;
-  r.externalRef = parts.ExternalDataReference || null;
-  r.email = (parts.EmailAddress ?? parts.RecipientEmail) || null;
-  if ('Name' in parts) r.name = parts.Name === 'Anonymous' ? null : parts.Name;
-  else if (parts.RecipientLastName || parts.RecipientFirstName) r.name = `${parts.RecipientLastName}, ${parts.RecipientFirstName}`;
-  if ('LocationLatitude' in location) r.location = { latitude: location.LocationLatitude, longitude: location.LocationLongitude, accuracy: location.LocationAccuracy };
-  return r;
-}
-
-function recordedRecords(name: string, exp: LegacyExport): StoredResponse[] {
-  const all = parse(readFileSync(`${FIXTURES}${name}/legacy.csv`, 'utf8'), { bom: true, relax_column_count: true }) as string[][];
-  const headerRows = exp.dialect === 'named' ? 3 : 2;
-  return all.slice(headerRows).map((row) => recordFromRow(exp, row));
-}
 
 describe('Format=CSV reproduces every recorded export byte for byte', () => {
   it('covers every fixture pair', () => {
