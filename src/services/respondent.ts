@@ -177,16 +177,22 @@ const closed = (surveyId: string, reason: ClosedReason, surveyName?: string, mes
 const has = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 /** Validation reads numbers as typed text. */
+/** A number as a person would type it: never in exponent form, which validation rightly refuses. */
+function plainNumber(n: number): string {
+  const s = String(n);
+  return /e/i.test(s) ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 }) : s;
+}
+
 function answerValue(a: QuestionAnswer | undefined): AnswerValue {
   if (!a) return {};
   const text: Record<string, string> = { ...(a.text ?? {}) };
-  for (const [k, n] of Object.entries(a.numeric ?? {})) text[k] = String(n);
+  for (const [k, n] of Object.entries(a.numeric ?? {})) text[k] = plainNumber(n);
   return { selected: a.selected ?? [], text, matrix: a.matrix ?? {} };
 }
 
 function pipedAnswer(a: QuestionAnswer): PipedAnswer {
   const text: Record<string, string> = { ...(a.text ?? {}) };
-  for (const [k, n] of Object.entries(a.numeric ?? {})) if (!has(text, k)) text[k] = String(n);
+  for (const [k, n] of Object.entries(a.numeric ?? {})) if (!has(text, k)) text[k] = plainNumber(n);
   return { selected: a.selected ?? [], text, matrix: a.matrix ?? {} };
 }
 
@@ -420,7 +426,7 @@ export class RespondentService {
     const out = new Map<string, ValidationIssue[]>();
     for (const pq of page.questions) {
       if (QUESTION_TYPES_WITHOUT_ANSWERS.has(rt.flow.questions.get(pq.qid)?.type ?? '')) continue;
-      const issues = validateAnswer(rt.payloads.get(pq.qid), answerValue(answers[pq.qid])).filter((i) => !i.warning);
+      const issues = validateAnswer(rt.payloads.get(pq.qid), answerValue(answers[pq.qid]), { shown: { choices: pq.choiceOrder, answers: pq.answerOrder } }).filter((i) => !i.warning);
       if (issues.length > 0) out.set(pq.qid, issues);
     }
     return out;

@@ -129,7 +129,8 @@ function relabeler(q: QsfQuestion, col: LegacyColumn): Relabel | undefined {
   if (q.questionType === 'MC') {
     return s.choice !== undefined ? fixed(q.choices.get(s.choice)?.display) : byRecode(q, q.choices.keys(), q.choices);
   }
-  if (q.questionType === 'Matrix' && q.selector !== 'TE' && q.subSelector !== 'TE') {
+  // Text and constant-sum matrix cells hold what was typed, not a scale point to name.
+  if (q.questionType === 'Matrix' && q.selector !== 'TE' && q.subSelector !== 'TE' && q.selector !== 'CS') {
     return s.answer !== undefined ? fixed(q.answers.get(s.answer)?.display) : byRecode(q, q.answers.keys(), q.answers);
   }
   return undefined;

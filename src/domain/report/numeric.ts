@@ -5,7 +5,7 @@
 import { cell, header, type QuestionAggregator } from './cells.ts';
 import { NumericAccumulator, numericValue } from './numeric-stats.ts';
 import type { NumericKind, NumericReport } from './types.ts';
-import type { QuestionPlan } from './plan.ts';
+import { cellId, cellLabel, type QuestionPlan } from './plan.ts';
 
 export interface NumericLimits {
   medianDistinct?: number;
@@ -16,8 +16,8 @@ export function numericAggregator(plan: QuestionPlan, kind: NumericKind, limits:
   const items = plan.cells
     .filter((c) => !c.col.text || kind === 'number')
     .map((c) => ({
-      id: c.col.choice ?? '',
-      label: c.col.choice === undefined ? '' : (q.choices.get(c.col.choice)?.display ?? c.col.choice),
+      id: cellId(c.col),
+      label: cellLabel(q, c.col),
       key: c.key,
       acc: new NumericAccumulator(limits.medianDistinct),
       notNumeric: 0,

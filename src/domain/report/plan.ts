@@ -100,3 +100,15 @@ export function recodeIndex(ids: readonly string[], recodes: Map<string, string>
   });
   return out;
 }
+
+/** The row's label, and for a cell of a text or constant-sum matrix the row and the column: "Work – Weekdays". */
+export function cellLabel(q: QsfQuestion, col: { choice?: string; answer?: string }): string {
+  if (col.choice === undefined) return '';
+  const row = q.choices.get(col.choice)?.display ?? col.choice;
+  return col.answer === undefined ? row : `${row} – ${q.answers.get(col.answer)?.display ?? col.answer}`;
+}
+
+/** An item's id: the row, or `row/column` for a matrix cell. */
+export function cellId(col: { choice?: string; answer?: string }): string {
+  return col.answer === undefined ? col.choice ?? '' : `${col.choice ?? ''}/${col.answer}`;
+}

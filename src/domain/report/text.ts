@@ -7,7 +7,7 @@
 import type { StoredResponse } from '../export/legacy-export.ts';
 import { cell, header, type QuestionAggregator } from './cells.ts';
 import { LatestAnswers } from './latest.ts';
-import type { Cell, QuestionPlan } from './plan.ts';
+import { cellId, cellLabel, type Cell, type QuestionPlan } from './plan.ts';
 import type { TextReport, TextSummary } from './types.ts';
 import { WordCounter } from './words.ts';
 
@@ -68,8 +68,8 @@ export function textItems(plan: QuestionPlan): TextItemSpec[] {
   // A text-entry matrix row's own "other" box (`…_TEXT`) is not one of its answers.
   const cells: Cell[] = q.questionType === 'Matrix' ? plan.cells.filter((c) => !(c.col.text && c.key.endsWith('_TEXT'))) : plan.cells;
   return cells.map((c) => ({
-    id: c.col.choice ?? '',
-    label: c.col.choice === undefined ? '' : (q.choices.get(c.col.choice)?.display ?? c.col.choice),
+    id: cellId(c.col),
+    label: cellLabel(q, c.col),
     key: c.key,
   }));
 }

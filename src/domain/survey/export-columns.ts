@@ -22,13 +22,13 @@ export interface ExportColumn {
   qid?: string;
   /** Matrix row / MC choice / slider item id this column belongs to. */
   choice?: string;
-  /** Matrix scale point (answer id) for multi-answer matrices. */
+  /** Matrix scale point (answer id) for multi-answer, text-entry (2+ points) and constant-sum matrices. */
   answer?: string;
   /** MC multiple answer: the choice's recode value (the column itself holds 1 when selected). */
   recode?: string;
   /** Side-by-side column number. */
   sbsColumn?: number;
-  /** True for free-text columns (`…_TEXT`, TE questions). */
+  /** True for free-text columns (`…_TEXT`, TE questions, cells of text-entry matrices with 2+ points). */
   text?: boolean;
 }
 
@@ -178,20 +178,45 @@ function rowName(q: QsfQuestion, id: string, dialect: LegacyDialect): string {
   return dialect === 'named' ? `${q.dataExportTag}_${safe}` : safe;
 }
 
+/** The scale points the definition has, in its order. */
+function answerIds(q: QsfQuestion): string[] {
+  return q.answerOrder.filter((a) => q.answers.has(a));
+}
+
+/**
+ * Text-entry matrices with two or more scale points and every constant-sum matrix hold one value per
+ * row and scale point, so they export one column per cell, named like multi-answer matrix cells
+ * (§3.5 "Matrix TE: `Qn_<row>_<col>`"). A text matrix with one scale point keeps one column per row.
+ */
+export function hasMatrixCells(q: QsfQuestion): boolean {
+  if (q.questionType !== 'Matrix') return false;
+  return q.selector === 'CS' || (q.selector === 'TE' && answerIds(q).length >= 2);
+}
+
+/**
+ * Where a cell of a text or constant-sum matrix is kept in the answer's `text` / `numeric`: the
+ * row alone when the matrix has at most one scale point, else `<row>/<answer>` (what the page posts).
+ */
+export function matrixCellKey(q: QsfQuestion, row: string, answer: string): string {
+  return answerIds(q).length >= 2 ? `${row}/${answer}` : row;
+}
+
 function matrixColumns(q: QsfQuestion, text: string, dialect: LegacyDialect): ExportColumn[] {
   const base = { kind: 'question' as const, qid: q.questionId };
-  const multi = isMultiAnswer(q);
+  const perAnswer = isMultiAnswer(q) || hasMatrixCells(q);
+  // Typed text, like side-by-side text cells: never recoded or relabelled.
+  const textCells = q.selector === 'TE' ? { text: true } : {};
   const cols: ExportColumn[] = [];
   for (const id of q.choiceOrder) {
     const row = q.choices.get(id);
     if (!row) continue;
     const name = rowName(q, id, dialect);
     const label = `${text}-${row.display}`;
-    if (multi) {
+    if (perAnswer) {
       for (const a of q.answerOrder) {
         const answer = q.answers.get(a);
         if (!answer) continue;
-        cols.push({ ...base, name: `${name}_${a}`, label: `${label}-${answer.display}`, choice: id, answer: a });
+        cols.push({ ...base, name: `${name}_${a}`, label: `${label}-${answer.display}`, choice: id, answer: a, ...textCells });
       }
     } else {
       cols.push({ ...base, name, label, choice: id });

@@ -11,6 +11,9 @@
  *  - Multi-answer SBS columns with exactly one scale point hold that point's recode, not 1
  *    (sample-survey Q10#2, Q12: `-1`, `0`); with several points they hold 1 (Q11).
  *  - Text, text-entry cells: the text as a string. Sliders, rank order, constant sum: the number.
+ *  - Text-entry matrices with 2+ scale points and constant-sum matrices: one cell per row and scale
+ *    point, read from `text` / `numeric` under `<row>/<answer>` (the row alone with one scale point,
+ *    see `matrixCellKey`); a constant-sum cell kept as text holding a number exports that number.
  *  - Anything without an answer: "" (§3.2 "unanswered is ''"). The fixtures show no difference
  *    between a question never displayed and one displayed but skipped: both are empty. The only
  *    difference is `unansweredRecode` (§3.1 UnansweredRecode), which fills the choice cells of
@@ -19,7 +22,7 @@
  * Answer shape: the engine's QuestionAnswer. Side-by-side questions keep each column's answers
  * under `<column number>/<row>` in `matrix`, and text cells under `<column number>/<row>/<answer>`.
  */
-import type { ExportColumn } from './export-columns.ts';
+import { hasMatrixCells, matrixCellKey, type ExportColumn } from './export-columns.ts';
 import type { QsfQuestion, QsfSurvey } from './qsf.ts';
 import type { QuestionAnswer } from './session-state.ts';
 
@@ -89,12 +92,25 @@ function mcValue(q: QsfQuestion, col: ExportColumn, a: QuestionAnswer): Response
 function matrixValue(q: QsfQuestion, col: ExportColumn, a: QuestionAnswer): ResponseValue | undefined {
   const row = col.choice;
   if (row === undefined) return undefined;
+  if (col.answer !== undefined && hasMatrixCells(q)) return matrixCell(q, row, col.answer, a);
   if (col.text) return nonEmpty(a.text?.[row]);
   const picked = a.matrix?.[row] ?? [];
   if (col.answer !== undefined) return picked.includes(col.answer) ? 1 : undefined;
   if (q.selector === 'TE' || q.subSelector === 'TE') return nonEmpty(a.text?.[row]);
   return picked.length === 0 ? undefined : recodeOf(q, picked[0]);
 }
+
+/** One cell of a text-entry or constant-sum matrix. */
+function matrixCell(q: QsfQuestion, row: string, answer: string, a: QuestionAnswer): ResponseValue | undefined {
+  const key = matrixCellKey(q, row, answer);
+  if (q.selector === 'TE') return nonEmpty(a.text?.[key]);
+  const n = a.numeric?.[key];
+  if (n !== undefined) return n;
+  const text = nonEmpty(a.text?.[key]);
+  return text !== undefined && NUMBER.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function sbsValue(parent: QsfQuestion, col: ExportColumn, a: QuestionAnswer): ResponseValue | undefined {
   const n = col.sbsColumn!;
@@ -135,6 +151,10 @@ function emptyCell(
 function unitAnswered(q: QsfQuestion, col: ExportColumn, a: QuestionAnswer | undefined): boolean {
   if (!a) return false;
   if (q.questionType === 'MC') return (a.selected ?? []).length > 0;
+  if (col.sbsColumn === undefined && col.choice !== undefined && hasMatrixCells(q)) {
+    const row = col.choice;
+    return q.answerOrder.some((ans) => q.answers.has(ans) && matrixCell(q, row, ans, a) !== undefined);
+  }
   const key = col.sbsColumn === undefined ? col.choice ?? '' : `${col.sbsColumn}/${col.choice ?? ''}`;
   return (a.matrix?.[key] ?? []).length > 0;
 }

@@ -20,6 +20,8 @@ import { readQsfQuestion, type QsfQuestion } from './qsf.ts';
  * - `selected`: chosen choice ids (MC; rank order in rank order);
  * - `text`: typed text by choice id (MC "other" boxes, TE FORM fields, constant sum / slider values,
  *   matrix row text entry); the key `''` holds a plain text-entry question's answer (TE SL/ML/ESTB/PW);
+ *   cells of text-entry (Selector TE) and constant-sum (Selector CS) matrices are keyed `<row>/<answer>`,
+ *   or by row alone when the matrix shows one scale point (numbers as typed text);
  * - `matrix`: row (choice id) → selected answer (column) ids.
  */
 export interface AnswerValue {
@@ -42,6 +44,12 @@ export interface ValidationIssue {
 export interface ValidateOptions {
   /** BCP 47 tag; languages that write decimal commas (de, fr, …) may type `3,5`. */
   locale?: string;
+  /**
+   * The rows and scale points the page displayed (the engine's choiceOrder / answerOrder), when
+   * display logic may have hidden some. Text-entry and constant-sum matrices key their cells by
+   * what was shown; without this, the definition's rows and scale points are assumed shown.
+   */
+  shown?: { choices?: readonly string[]; answers?: readonly string[] };
 }
 
 /** Longest text kept for one field; anything longer is a tampered post. */
@@ -281,7 +289,8 @@ function checkMc(q: QsfQuestion, payload: Obj, answer: AnswerValue, rules: Rules
   }
 }
 
-function checkMatrix(q: QsfQuestion, answer: AnswerValue, rules: Rules, issues: Issues): void {
+function checkMatrix(q: QsfQuestion, answer: AnswerValue, rules: Rules, issues: Issues, opts: ValidateOptions): void {
+  const cells = q.selector === 'TE' || q.selector === 'CS';
   const single = q.subSelector === 'SingleAnswer' || q.subSelector === 'DL' || q.selector === 'Bipolar';
   for (const [row, cols] of Object.entries(answer.matrix ?? {})) {
     if (!q.choices.has(row)) {
@@ -291,12 +300,64 @@ function checkMatrix(q: QsfQuestion, answer: AnswerValue, rules: Rules, issues: 
     for (const col of cols) if (!q.answers.has(col)) issues.add('unknown-choice', [], { field: `${row}_${col}` });
     if (single && cols.length > 1) issues.add('single-answer', [], { field: row });
   }
-  checkTextKeys(answer, (k) => q.choices.get(k)?.textEntry === true || (q.selector === 'TE' && q.choices.has(k)), issues);
+  if (cells) return checkCellMatrix(q, answer, rules, issues, opts);
+  checkTextKeys(answer, (k) => q.choices.get(k)?.textEntry === true, issues);
   if (rules.force === 'force' && !isEmpty(answer)) {
     // A forced matrix needs every statement answered, not just one.
     for (const row of q.choiceOrder) {
       if ((answer.matrix?.[row] ?? []).length === 0 && (answer.text?.[row] ?? '').trim() === '') issues.add('required', [], { field: row });
     }
+  }
+}
+
+/** Displayed ids that exist in the question, in display order; the definition's order when not told. */
+function shownIds(shown: readonly string[] | undefined, order: readonly string[], known: Map<string, unknown>): string[] {
+  return (shown ?? order).filter((id) => known.has(id));
+}
+
+/** Cell key → row, as the page keys the cells: `<row>/<answer>`, or the row with one scale point. */
+function matrixCells(rows: readonly string[], points: readonly string[]): Map<string, string> {
+  const cells = new Map<string, string>();
+  for (const row of rows) {
+    if (points.length < 2) cells.set(row, row);
+    else for (const a of points) cells.set(`${row}/${a}`, row);
+  }
+  return cells;
+}
+
+/**
+ * Text-entry and constant-sum matrices: one typed value per shown row and scale point. Constant-sum
+ * cells must be numbers (see checkRowTotals). A forced matrix needs some value in every row.
+ */
+function checkCellMatrix(q: QsfQuestion, answer: AnswerValue, rules: Rules, issues: Issues, opts: ValidateOptions): void {
+  const rows = shownIds(opts.shown?.choices, q.choiceOrder, q.choices);
+  const cells = matrixCells(rows, shownIds(opts.shown?.answers, q.answerOrder, q.answers));
+  const rowText = (k: string): boolean => rows.includes(k) && q.choices.get(k)?.textEntry === true;
+  checkTextKeys(answer, (k) => cells.has(k) || rowText(k), issues);
+  const filled = Object.entries(answer.text ?? {}).filter(([k, v]) => cells.has(k) && v.trim() !== '' && v.length <= MAX_TEXT_LENGTH);
+  if (q.selector === 'CS') checkRowTotals(filled, cells, rules, issues, opts);
+  if (rules.force === 'force') {
+    const answered = new Set(filled.map(([k]) => cells.get(k)));
+    for (const row of rows) if (!answered.has(row) && (answer.matrix?.[row] ?? []).length === 0) issues.add('required', [], { field: row });
+  }
+}
+
+/** Every filled constant-sum cell is a number; with a required total, each row that has values adds up to it. */
+function checkRowTotals(filled: [string, string][], cells: Map<string, string>, rules: Rules, issues: Issues, opts: ValidateOptions): void {
+  const sums = new Map<string, number>();
+  const notNumbers = new Set<string>();
+  for (const [key, text] of filled) {
+    const row = cells.get(key) as string;
+    const n = parseNumber(text, opts.locale);
+    if (n === undefined) {
+      notNumbers.add(row);
+      issues.add('invalid-number', [], { field: key });
+    } else sums.set(row, (sums.get(row) ?? 0) + n);
+  }
+  if (rules.total === undefined) return;
+  for (const [row, sum] of sums) {
+    // Tolerance because 0.1 + 0.2 style sums must still meet a total of 0.3.
+    if (!notNumbers.has(row) && Math.abs(sum - rules.total) > 1e-9) issues.add('sum-mismatch', [rules.total], { field: row });
   }
 }
 
@@ -360,7 +421,7 @@ export function validateAnswer(question: unknown, answer: AnswerValue, opts: Val
       checkMc(q, payload, answer, rules, issues);
       break;
     case 'Matrix':
-      checkMatrix(q, answer, rules, issues);
+      checkMatrix(q, answer, rules, issues, opts);
       break;
     case 'CS':
     case 'Slider':

@@ -212,7 +212,7 @@ describe('text questions', () => {
 
   it('summarises each form field and text-entry matrix row; passwords are counted, never kept', () => {
     const report = build([
-      response({ QID15: { text: { '1': 'Ada', '2': 'Lovelace' } }, QID14: { text: { '': 'hunter2 secret' } }, QID20: { text: { '1': 'eight hours' } } }),
+      response({ QID15: { text: { '1': 'Ada', '2': 'Lovelace' } }, QID14: { text: { '': 'hunter2 secret' } }, QID20: { text: { '1/1': 'eight hours' } } }),
       response({ QID15: { text: { '1': 'Grace' } }, QID14: { text: { '': 'correct horse' } } }),
     ]);
     const form = question<TextReport>(report, 'QID15');
@@ -225,7 +225,7 @@ describe('text questions', () => {
     expect(pw.items[0].latest).toEqual([]);
     expect(JSON.stringify(report)).not.toContain('hunter2');
     const matrixText = question<TextReport>(report, 'QID20');
-    expect(matrixText.items.map((i) => [i.label, i.count])).toEqual([['Work', 1], ['Sleep', 0]]);
+    expect(matrixText.items.map((i) => [i.label, i.count])).toEqual([['Work – Weekdays', 1], ['Work – Weekends', 0], ['Sleep – Weekdays', 0], ['Sleep – Weekends', 0]]);
     expect(matrixText.displayed).toBe(1);
   });
 

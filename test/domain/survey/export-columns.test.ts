@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DIALECT, FIXTURES } from './fixtures.ts';
-import { exportColumns, legacyCsvHeader, legacyCsvPreamble, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
+import { columnKey, legacyColumns } from '../../../src/domain/export/legacy-columns.ts';
+import { exportColumns, hasMatrixCells, legacyCsvHeader, legacyCsvPreamble, matrixCellKey, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
 import { readQsf } from '../../../src/domain/survey/qsf.ts';
 
 
@@ -118,5 +119,65 @@ describe('exportColumns on synthetic surveys', () => {
       'ResponseID,ResponseSet,IPAddress,StartDate,EndDate,RecipientLastName,RecipientFirstName,RecipientEmail,ExternalDataReference,Finished,Status,Q1,LocationLatitude,LocationLongitude,LocationAccuracy\n' +
         'ResponseID,ResponseSet,IPAddress,StartDate,EndDate,RecipientLastName,RecipientFirstName,RecipientEmail,ExternalDataReference,Finished,Status,Hi,LocationLatitude,LocationLongitude,LocationAccuracy\n',
     );
+  });
+});
+
+describe('text-entry and constant-sum matrices', () => {
+  const rows = { '1': { Display: 'Work' }, '2': { Display: 'Sleep' } };
+  const points = { '1': { Display: 'Weekdays' }, '2': { Display: 'Weekends' } };
+  const matrix = (id: string, selector: string, extra: Record<string, unknown> = {}) => ({
+    QuestionID: `QID${id}`, DataExportTag: `Q${id}`, QuestionType: 'Matrix', Selector: selector, SubSelector: selector === 'TE' ? 'Short' : '',
+    QuestionText: 'Hours', Choices: rows, ChoiceOrder: ['2', '1'], Answers: points, AnswerOrder: ['2', '1'], ...extra,
+  });
+  const own = (doc: unknown, qid: string, dialect: LegacyDialect = 'v') => exportColumns(readQsf(doc), { dialect }).filter((c) => c.qid === qid);
+
+  it('give a text matrix with two or more scale points one text column per row and scale point, in display order', () => {
+    const cols = own(survey([matrix('4', 'TE')]), 'QID4');
+    expect(cols.map((c) => c.name)).toEqual(['Q4_2_2', 'Q4_2_1', 'Q4_1_2', 'Q4_1_1']);
+    expect(cols[0]).toEqual({ kind: 'question', qid: 'QID4', name: 'Q4_2_2', label: 'Hours-Sleep-Weekends', choice: '2', answer: '2', text: true });
+  });
+
+  it('keep one column per row for a text matrix with one scale point', () => {
+    const cols = own(survey([matrix('4', 'TE', { Answers: { '1': { Display: 'Hours' } }, AnswerOrder: ['1'] })]), 'QID4');
+    expect(cols.map((c) => [c.name, c.choice, c.answer])).toEqual([['Q4_2', '2', undefined], ['Q4_1', '1', undefined]]);
+  });
+
+  it('give a constant-sum matrix a number column per row and scale point, even with one scale point', () => {
+    const cols = own(survey([matrix('5', 'CS')]), 'QID5');
+    expect(cols.map((c) => c.name)).toEqual(['Q5_2_2', 'Q5_2_1', 'Q5_1_2', 'Q5_1_1']);
+    expect(cols.every((c) => c.text === undefined)).toBe(true);
+    const one = own(survey([matrix('5', 'CS', { Answers: { '3': { Display: 'Points' } }, AnswerOrder: ['3'] })]), 'QID5');
+    expect(one.map((c) => [c.name, c.label])).toEqual([['Q5_2_3', 'Hours-Sleep-Points'], ['Q5_1_3', 'Hours-Work-Points']]);
+  });
+
+  it('name cells like multi-answer matrix cells: row export tags, dashes made underscores, prefixed in the named dialect', () => {
+    const tagged = { ChoiceDataExportTags: { '1': 'at-work', '2': 'asleep' }, RecodeValues: { '1': '10', '2': '20' } };
+    const doc = survey([matrix('4', 'TE', tagged), matrix('5', 'CS', tagged), { ...matrix('6', 'Likert', tagged), SubSelector: 'MultipleAnswer' }]);
+    for (const dialect of ['v', 'named'] as const) {
+      const multi = own(doc, 'QID6', dialect).map((c) => c.name);
+      expect(own(doc, 'QID4', dialect).map((c) => c.name)).toEqual(multi.map((n) => n.replace(/^Q6_/, 'Q4_')));
+      expect(own(doc, 'QID5', dialect).map((c) => c.name)).toEqual(multi.map((n) => n.replace(/^Q6_/, 'Q5_')));
+    }
+    expect(own(doc, 'QID4').map((c) => c.name)).toEqual(['asleep_2', 'asleep_1', 'at_work_2', 'at_work_1']);
+    expect(own(doc, 'QID5', 'named').map((c) => c.name)).toEqual(['Q5_asleep_2', 'Q5_asleep_1', 'Q5_at_work_2', 'Q5_at_work_1']);
+  });
+
+  it('have QID-keyed stored keys and import ids', () => {
+    const s = readQsf(survey([matrix('4', 'TE'), matrix('5', 'CS')]));
+    const cols = legacyColumns(s, { dialect: 'named' }).filter((c) => c.kind === 'question');
+    expect(cols.map((c) => c.cellKey)).toEqual(['QID4_2_2', 'QID4_2_1', 'QID4_1_2', 'QID4_1_1', 'QID5_2_2', 'QID5_2_1', 'QID5_1_2', 'QID5_1_1']);
+    expect(cols.map((c) => columnKey(c.source, s))).toEqual(cols.map((c) => c.cellKey));
+    expect(cols.map((c) => c.importId)).toEqual([
+      'QID4-2-2-TEXT', 'QID4-2-1-TEXT', 'QID4-1-2-TEXT', 'QID4-1-1-TEXT', 'QID5-2-2', 'QID5-2-1', 'QID5-1-2', 'QID5-1-1',
+    ]);
+    expect(legacyColumns(s, { exportQuestionIds: true }).filter((c) => c.kind === 'question').map((c) => c.name)).toEqual(cols.map((c) => c.cellKey));
+  });
+
+  it('are what hasMatrixCells and matrixCellKey describe', () => {
+    const s = readQsf(survey([matrix('4', 'TE'), matrix('5', 'CS', { Answers: { '1': { Display: 'Points' } }, AnswerOrder: ['1'] }), matrix('6', 'TE', { Answers: { '1': { Display: 'Hours' } } })]));
+    const q = (id: string) => s.questions.get(id)!;
+    expect([q('QID4'), q('QID5'), q('QID6')].map(hasMatrixCells)).toEqual([true, true, false]);
+    expect(matrixCellKey(q('QID4'), '1', '2')).toBe('1/2');
+    expect(matrixCellKey(q('QID5'), '1', '1')).toBe('1');
   });
 });

@@ -178,3 +178,46 @@ describe('unansweredRecode', () => {
     expect([values.Q1, values.Q2_1]).toEqual(['', '']);
   });
 });
+
+describe('text-entry and constant-sum matrix cells', () => {
+  const rows = { '1': { Display: 'Work' }, '2': { Display: 'Sleep' } };
+  const points = { '1': { Display: 'Weekdays' }, '2': { Display: 'Weekends' } };
+  const matrix = (id: string, selector: string, extra: Record<string, unknown> = {}) => ({
+    Element: 'SQ',
+    Payload: { QuestionID: `QID${id}`, DataExportTag: `Q${id}`, QuestionType: 'Matrix', Selector: selector, QuestionText: 'Hours', Choices: rows, Answers: points, ...extra },
+  });
+  const one = { Answers: { '1': { Display: 'Points' } } };
+  const survey = readQsf({
+    SurveyEntry: { SurveyID: 'SV_1', SurveyName: 'Cells' },
+    SurveyElements: [
+      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_1', BlockElements: ['QID1', 'QID2', 'QID3', 'QID4'].map((id) => ({ Type: 'Question', QuestionID: id })) }] },
+      { Element: 'FL', Payload: { Type: 'Root', Flow: [{ Type: 'Block', ID: 'BL_1' }] } },
+      matrix('1', 'TE'), matrix('2', 'CS'), matrix('3', 'TE', one), matrix('4', 'CS', one),
+    ],
+  });
+  const columns = exportColumns(survey);
+  const values = (answers: Record<string, QuestionAnswer>, options = {}) => responseValues(survey, columns, answers, options);
+
+  it('text matrices read text["row/answer"], as strings', () => {
+    const v = values({ QID1: { text: { '1/2': 'nine', '2/1': '8', '2': 'not a cell' } } });
+    expect([v.Q1_1_1, v.Q1_1_2, v.Q1_2_1, v.Q1_2_2]).toEqual(['', 'nine', '8', '']);
+  });
+
+  it('constant-sum matrices read numeric["row/answer"], or a number kept as text', () => {
+    const v = values({ QID2: { numeric: { '1/1': 70, '1/2': 30, '2/2': 0 }, text: { '2/1': ' 12.5 ', '1/1': '1' } } });
+    expect([v.Q2_1_1, v.Q2_1_2, v.Q2_2_1, v.Q2_2_2]).toEqual([70, 30, 12.5, 0]);
+    expect(values({ QID2: { text: { '1/1': 'lots', '1/2': '' } } })).toMatchObject({ Q2_1_1: 'lots', Q2_1_2: '' });
+  });
+
+  it('with one scale point, text matrices keep a column per row and constant-sum cells read the row', () => {
+    expect(columns.filter((c) => c.qid === 'QID3' || c.qid === 'QID4').map((c) => c.name)).toEqual(['Q3_1', 'Q3_2', 'Q4_1_1', 'Q4_2_1']);
+    const v = values({ QID3: { text: { '1': 'eight' } }, QID4: { numeric: { '1': 40 }, text: { '2': '60' } } });
+    expect([v.Q3_1, v.Q3_2, v.Q4_1_1, v.Q4_2_1]).toEqual(['eight', '', 40, 60]);
+  });
+
+  it('unansweredRecode fills constant-sum rows left empty, never text cells or blanks of an answered row', () => {
+    const v = values({ QID2: { numeric: { '1/1': 100 } } }, { displayed: ['QID1', 'QID2'], unansweredRecode: '-99' });
+    expect([v.Q2_1_1, v.Q2_1_2, v.Q2_2_1, v.Q2_2_2]).toEqual([100, '', -99, -99]);
+    expect([v.Q1_1_1, v.Q1_2_2]).toEqual(['', '']);
+  });
+});

@@ -240,3 +240,69 @@ describe('every Validation object in the fixture QSFs', () => {
     }
   });
 });
+
+describe('text-entry and constant-sum matrices', () => {
+  const cells = (selector: string, settings: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    QuestionType: 'Matrix', Selector: selector,
+    Choices: { '1': { Display: 'Budget A' }, '2': { Display: 'Budget B' }, '3': { Display: 'Other', TextEntry: 'true' } }, ChoiceOrder: ['1', '2', '3'],
+    Answers: { '1': { Display: 'Rent' }, '2': { Display: 'Food' } }, AnswerOrder: ['1', '2'],
+    Validation: { Settings: { ForceResponse: 'OFF', ForceResponseType: 'ON', Type: 'None', ...settings } },
+    ...extra,
+  });
+  const oneColumn = { Answers: { '1': { Display: 'Hours' } }, AnswerOrder: ['1'] };
+
+  it('accepts the cells a text matrix with several scale points posts, and nothing else', () => {
+    expect(codes(cells('TE'), { text: { '1/1': 'eight', '2/2': 'nine', '3/1': 'x', '3': 'other row' } })).toEqual([]);
+    const issues = validateAnswer(cells('TE'), { text: { '1': 'by row', '9/1': 'no row', '1/9': 'no column', '1/1/1': 'x' } });
+    expect(issues.map((i) => [i.code, i.field])).toEqual([['unknown-choice', '1'], ['unknown-choice', '9/1'], ['unknown-choice', '1/9'], ['unknown-choice', '1/1/1']]);
+    expect(blocksSubmit(issues)).toBe(true);
+  });
+
+  it('keys a text matrix with one scale point by row', () => {
+    expect(codes(cells('TE', {}, oneColumn), { text: { '1': 'eight', '2': 'nine' } })).toEqual([]);
+    expect(codes(cells('TE', {}, oneColumn), { text: { '1/1': 'eight' } })).toEqual(['unknown-choice']);
+  });
+
+  it('requires numbers in constant-sum cells, typed with the locale decimal comma where used', () => {
+    expect(codes(cells('CS'), { text: { '1/1': '70', '1/2': '30.5', '2/1': '-2' } })).toEqual([]);
+    expect(validateAnswer(cells('CS'), { text: { '1/1': 'lots', '2/2': '3' } }).map((i) => [i.code, i.field])).toEqual([['invalid-number', '1/1']]);
+    expect(codes(cells('CS'), { text: { '1/1': '3,5' } }, 'de')).toEqual([]);
+    expect(codes(cells('CS'), { text: { '1/1': '3,5' } }, 'en')).toEqual(['invalid-number']);
+    expect(codes(cells('CS'), { text: { '1': '5', '1/3': '5' } })).toEqual(['unknown-choice', 'unknown-choice']);
+    expect(codes(cells('CS', {}, oneColumn), { text: { '1': '5', '2': 'x' } })).toEqual(['invalid-number']);
+  });
+
+  it('checks a required total per row that has values', () => {
+    const total = cells('CS', { Type: 'ChoicesTotal', ChoicesTotal: '100' });
+    expect(codes(total, { text: { '1/1': '70', '1/2': '30', '2/1': '100' } })).toEqual([]);
+    expect(codes(total, { text: { '1/1': '0.1', '1/2': '99.9' } })).toEqual([]);
+    const issues = validateAnswer(total, { text: { '1/1': '60', '1/2': '40', '2/1': '50', '2/2': '40' } });
+    expect(issues.map((i) => [i.code, i.field, i.message])).toEqual([['sum-mismatch', '2', 'The values must add up to 100.']]);
+    // A cell that is not a number is reported once, not also as a wrong total.
+    expect(codes(total, { text: { '1/1': 'x', '1/2': '40' } })).toEqual(['invalid-number']);
+    expect(codes(cells('CS', { MustTotal: 10 }), { text: { '1/1': '5' } })).toEqual(['sum-mismatch']);
+  });
+
+  it('needs a value in every row when forced', () => {
+    const issues = validateAnswer(cells('CS', { ForceResponse: 'ON' }), { text: { '1/1': '5', '3/2': '1' } });
+    expect(issues.map((i) => [i.code, i.field])).toEqual([['required', '2']]);
+    expect(codes(cells('TE', { ForceResponse: 'ON' }), { text: { '1/2': 'a', '2/1': 'b', '3/1': 'c' } })).toEqual([]);
+    expect(codes(cells('TE', { ForceResponse: 'ON' }), {})).toEqual(['required']);
+  });
+
+  it('follows the rows and scale points the page showed', () => {
+    const shown = { choices: ['2', '1'], answers: ['2'] };
+    expect(validateAnswer(cells('TE'), { text: { '1': 'a', '2': 'b' } }, { shown })).toEqual([]);
+    expect(validateAnswer(cells('TE'), { text: { '1/2': 'a' } }, { shown }).map((i) => i.code)).toEqual(['unknown-choice']);
+    const hidden = validateAnswer(cells('CS'), { text: { '1/1': '1', '3/1': '2' } }, { shown: { choices: ['1', '2'] } });
+    expect(hidden.map((i) => [i.code, i.field])).toEqual([['unknown-choice', '3/1']]);
+  });
+
+  it('accepts what the service makes of posted numbers (String of each number)', () => {
+    const numeric = { '1/1': 0.1, '1/2': 0.2, '2/1': 0.3, '2/2': 0 };
+    const text = Object.fromEntries(Object.entries(numeric).map(([k, n]) => [k, String(n)]));
+    expect(0.1 + 0.2).not.toBe(0.3);
+    expect(codes(cells('CS', { ChoicesTotal: 0.3 }), { text })).toEqual([]);
+    expect(codes(cells('CS', { ChoicesTotal: 0.3 }), { text: { ...text, '2/2': String(0.01) } })).toEqual(['sum-mismatch']);
+  });
+});

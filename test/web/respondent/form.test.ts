@@ -23,11 +23,7 @@ function roundTrip(v: PageQuestionView, answer: QuestionAnswer | undefined, subm
 /** Question columns of the legacy export the respondent side cannot fill (server-side or not yet in the domain). */
 function exportable(v: PageQuestionView): boolean {
   const q = v.question;
-  if (q.questionType === 'Timing' || q.questionType === 'Meta') return false;
-  // Reported to the lead: export-columns has one column per row for text/constant-sum matrices, so
-  // response-values cannot read their cells yet.
-  if (q.questionType === 'Matrix' && (q.selector === 'CS' || (q.selector === 'TE' && v.answerOrder.length > 1))) return false;
-  return true;
+  return q.questionType !== 'Timing' && q.questionType !== 'Meta';
 }
 
 describe('readPageForm reads back what the rendered page posts', () => {
