@@ -56,6 +56,8 @@ export async function respondentRoutes(app: FastifyInstance, services: Services)
    * closes, which still lets a refresh or the back button land on the same page.
    */
   function remember(reply: FastifyReply, w: Where, sessionId: string, keep: boolean): void {
+    // Already held: setting it again on every page would only cost time (and a header).
+    if (reply.request.cookies[cookieName(w, 'fs')] === sessionId) return;
     reply.setCookie(cookieName(w, 'fs'), sessionId, { path: w.base, httpOnly: true, sameSite: 'lax', secure, ...(keep ? { maxAge: SESSION_COOKIE_SECONDS } : {}) });
   }
 
