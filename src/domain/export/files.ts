@@ -10,11 +10,18 @@
  *    csv UTF-8 with a BOM, tsv UTF-16LE with a BOM.
  *  - json (an array of objects), ndjson (an object per line): modern layout, typed values (json-files.ts).
  *  - xlsx: modern layout, typed cells, frozen header rows, split across sheets (xlsx.ts).
+ *  - sav: SPSS system file, modern layout as variables with labels and value labels (sav-export.ts).
  *
  * Options are getLegacyResponseData's (Labels, UnansweredRecode, Questions, LocalTime/TimeZone,
  * ExportTags, ExportQuestionIDs, LocationData, the response-set namer); `dialect` only shapes the
  * legacy layouts. An unknown time zone throws LegacyExportOptionError and a bad sheetRowLimit a
  * RangeError before anything is written.
+ *
+ * Rows are an iterable, or a function returning a fresh iterable over the same responses each time
+ * it is called. sav needs the function: it reads the rows twice (to size its string variables and
+ * count the cases, then to write them) and rejects a plain iterable with a TypeError before
+ * writing anything; the other formats call the function once. Progress counts the rows written
+ * (sav's second pass).
  *
  * exportFile pulls rows from the iterable only as fast as the sink takes the output, reports the
  * rows done every 1,000 rows and at the end, ends the sink when done and resolves once it has flushed. If the rows fail, or the sink closes early, the sink is
@@ -30,9 +37,10 @@ import { legacyCsvWriter } from './legacy-csv.ts';
 import { prepareLegacyExport, type LegacyExportOptions } from './legacy-export.ts';
 import { legacyChunks, type LegacyWriter } from './legacy-writer.ts';
 import { modernLayout, type ExportResponse } from './modern-layout.ts';
+import { savExport, writeSavExport } from './sav-export.ts';
 import { sheetRowLimit, writeXlsx, type XlsxOptions } from './xlsx.ts';
 
-export type FileFormat = 'csv' | 'tsv' | 'legacy-csv' | 'legacy-tsv' | 'json' | 'ndjson' | 'xlsx';
+export type FileFormat = 'csv' | 'tsv' | 'legacy-csv' | 'legacy-tsv' | 'json' | 'ndjson' | 'xlsx' | 'sav';
 
 export interface FileFormatInfo {
   /** A short human name for format pickers. */
@@ -50,6 +58,7 @@ export const FILE_FORMATS: Readonly<Record<FileFormat, FileFormatInfo>> = {
   json: { label: 'JSON', contentType: 'application/json; charset=utf-8', extension: 'json' },
   ndjson: { label: 'NDJSON (one JSON object per line)', contentType: 'application/x-ndjson; charset=utf-8', extension: 'ndjson' },
   xlsx: { label: 'Excel (xlsx)', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', extension: 'xlsx' },
+  sav: { label: 'SPSS (sav)', contentType: 'application/x-spss-sav', extension: 'sav' },
 };
 
 export function isFileFormat(value: string): value is FileFormat {
@@ -60,18 +69,25 @@ export interface FileExportOptions extends LegacyExportOptions, XlsxOptions {}
 
 export type ExportRows = AsyncIterable<ExportResponse> | Iterable<ExportResponse>;
 
+/** The rows, or a function returning a fresh iterable over them (see the module comment). */
+export type RowsSource = ExportRows | (() => ExportRows);
+
 export async function exportFile(
   format: FileFormat,
   survey: QsfSurvey,
   options: FileExportOptions,
-  rows: ExportRows,
+  rows: RowsSource,
   sink: Writable,
   onProgress?: (rowsDone: number) => void,
 ): Promise<{ rows: number }> {
   const count = { rows: 0 };
   const run = prepare(format, survey, options);
+  if (format === 'sav' && typeof rows !== 'function') {
+    throw new TypeError('The sav export reads the rows twice: pass a function that returns a fresh iterable over the same rows each time');
+  }
+  const fresh = (): ExportRows => (typeof rows === 'function' ? lazily(rows) : rows);
   try {
-    await run(counted(rows, count, onProgress), sink);
+    await run(counted(fresh(), count, onProgress), sink, fresh);
     await endSink(sink);
   } catch (err) {
     // Without the error: a sink destroyed with one emits 'error', which kills the process when the
@@ -84,7 +100,13 @@ export async function exportFile(
   return { rows: count.rows };
 }
 
-type Run = (rows: AsyncIterable<ExportResponse>, sink: Writable) => Promise<void>;
+/** `again` gives another, uncounted pass over the rows, for formats that read them twice. */
+type Run = (rows: AsyncIterable<ExportResponse>, sink: Writable, again: () => ExportRows) => Promise<void>;
+
+/** Calls `source` only when the first row is pulled, so two passes never hold two cursors open. */
+async function* lazily(source: () => ExportRows): AsyncGenerator<ExportResponse> {
+  yield* source();
+}
 
 /** Everything that can reject the options, done before the first byte is written. */
 function prepare(format: FileFormat, survey: QsfSurvey, options: FileExportOptions): Run {
@@ -106,6 +128,11 @@ function prepare(format: FileFormat, survey: QsfSurvey, options: FileExportOptio
       const xlsx: XlsxOptions = { sheetRowLimit: options.sheetRowLimit };
       sheetRowLimit(xlsx);
       return (rows, sink) => writeXlsx(layout, rows, sink, xlsx);
+    }
+    case 'sav': {
+      const exp = savExport(survey, options);
+      // The first, uncounted pass sizes the variables; progress follows the pass that writes.
+      return (rows, sink, again) => writeSavExport(exp, again(), rows, sink);
     }
   }
 }

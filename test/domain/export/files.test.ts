@@ -87,7 +87,7 @@ describe('FILE_FORMATS', () => {
       expect(info.extension).toMatch(/^[a-z]+$/);
     }
     expect(isFileFormat('toString')).toBe(false);
-    expect(isFileFormat('sav')).toBe(false);
+    expect(isFileFormat('pdf')).toBe(false);
   });
 });
 
@@ -378,7 +378,8 @@ describe('xlsx sheets', () => {
 
 // ---- streaming ------------------------------------------------------------------------------
 
-const FORMATS = Object.keys(FILE_FORMATS) as FileFormat[];
+// sav reads its rows twice, from a function; sav-export.test.ts streams it the same way.
+const FORMATS = (Object.keys(FILE_FORMATS) as FileFormat[]).filter((f) => f !== 'sav');
 
 function many(count: number, pulled: { n: number; bytesAt?: number[]; sink?: Collector }): AsyncGenerator<StoredResponse> {
   return (async function* () {
