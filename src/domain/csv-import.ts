@@ -184,6 +184,10 @@ function csvError(error: unknown): ImportInputError {
 export interface CsvOptions {
   /** A record with more columns fails the file; default MAX_COLUMNS. */
   maxColumns?: number;
+  /** Field delimiter (one character); default `,`. */
+  delimiter?: string;
+  /** Quote (enclosure) character; default `"`. */
+  quote?: string;
 }
 
 /**
@@ -195,7 +199,10 @@ export async function* csvRecords(data: Buffer, options: CsvOptions = {}): Async
   const maxColumns = options.maxColumns ?? MAX_COLUMNS;
   if (!isUtf8(data)) throw new ImportInputError('Body', 'The file is not valid UTF-8 text. Save it as CSV UTF-8 and import it again.');
   // Files edited on several systems mix line endings: any of them ends a record.
-  const parser = parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: MAX_RECORD_CHARS, record_delimiter: ['\r\n', '\n', '\r'] });
+  const parser = parse({
+    bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, max_record_size: MAX_RECORD_CHARS, record_delimiter: ['\r\n', '\n', '\r'],
+    delimiter: options.delimiter ?? ',', quote: options.quote ?? '"',
+  });
   const source = Readable.from(
     (function* () {
       for (let i = 0; i < data.length; i += FEED_CHUNK) yield data.subarray(i, i + FEED_CHUNK);

@@ -10,6 +10,7 @@ import { PanelsService } from './panels.ts';
 import { MessagesService } from './messages.ts';
 import { SurveysService } from './surveys.ts';
 import { RespondentService } from './respondent.ts';
+import { ResponsesService } from './responses.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -25,6 +26,7 @@ export interface Services {
   messages: MessagesService;
   surveys: SurveysService;
   respondent: RespondentService;
+  responses: ResponsesService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -49,5 +51,6 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     messages: new MessagesService(store, clock, libraries, config.publicUrl),
     surveys,
     respondent,
+    responses: new ResponsesService(store, clock, accounts, surveys),
   };
 }

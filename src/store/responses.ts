@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Dialect } from './db.ts';
 import type { Statement } from './group-commit.ts';
 import type { Database, ResponsesTable } from './schema.ts';
 
@@ -9,6 +10,69 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Preview responses (Status 1) are kept but never counted as responses. */
 export const PREVIEW_STATUS = 1;
+/** Responses made by importResponses. */
+export const IMPORTED_STATUS = 4;
+/** Statuses that getResponseCounts* report as Generated (test and imported responses); the rest are Auditable. */
+export const GENERATED_STATUSES = [2, IMPORTED_STATUS] as const;
+
+/** What an export reads of a response (everything but the bookkeeping columns). */
+export const EXPORT_COLUMNS = [
+  'seq', 'id', 'response_set_id', 'status', 'finished', 'start_date', 'end_date', 'ip_address', 'name', 'email', 'external_ref',
+  'location_latitude', 'location_longitude', 'location_accuracy', 'answers_values', 'embedded', 'displayed',
+] as const satisfies readonly (keyof ResponseRow)[];
+export type ExportRow = Pick<ResponseRow, (typeof EXPORT_COLUMNS)[number]>;
+
+/** Which responses of one survey an export reads. Previews and deleted responses are never included. */
+export interface ResponseFilter {
+  brandId: string;
+  surveyId: string;
+  responseSetId?: string | undefined;
+  /** EndDate bounds in epoch ms, both inclusive. */
+  endFrom?: number | undefined;
+  endTo?: number | undefined;
+  panelId?: string | undefined;
+  /** Only this response. */
+  id?: string | undefined;
+}
+
+/** A response's place in its survey, deleted ones included (LastResponseID may name one). */
+export interface ResponsePosition {
+  seq: number;
+  status: number;
+  deleted_at: number | null;
+}
+
+/** An open session as ResponsesInProgress exports it, with its panel member's fields. */
+export interface OpenSessionRow {
+  id: string;
+  started_at: number;
+  updated_at: number;
+  ip: string | null;
+  panel_id: string | null;
+  state: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  external_ref: string | null;
+}
+
+export interface SessionFilter {
+  brandId: string;
+  surveyId: string;
+  endFrom?: number | undefined;
+  endTo?: number | undefined;
+  panelId?: string | undefined;
+  id?: string | undefined;
+}
+
+export interface ResponseCounts {
+  auditable: number;
+  generated: number;
+  deleted: number;
+}
+
+/** Rows per multi-row INSERT: 26 columns × 400 stays under both dialects' bound-parameter limits. */
+const INSERT_CHUNK = 400;
 
 const COLUMNS = [
   'id', 'brand_id', 'survey_id', 'response_set_id', 'status', 'finished', 'start_date', 'end_date', 'ip_address',
@@ -76,7 +140,135 @@ export const responsesStore = {
     return out;
   },
 
+  /** Inserts many responses in multi-row statements (imports, benchmarks); run it inside a transaction. */
+  async insertMany(db: Db, rows: readonly NewResponseRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('responses').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  },
+
+  /**
+   * One keyset batch of an export: the filtered responses after `afterSeq`, in `seq` order. Served
+   * by the (survey_id, seq) index. On SQLite the EndDate bounds are written `+end_date` so that the
+   * planner cannot pick the (brand, survey, end_date) index instead, which would sort every matching
+   * row for every batch; PostgreSQL costs both plans itself.
+   */
+  pageForExport(db: Db, dialect: Dialect, f: ResponseFilter, afterSeq: number, limit: number): Promise<ExportRow[]> {
+    let q = db
+      .selectFrom('responses')
+      .select(EXPORT_COLUMNS)
+      .where('survey_id', '=', f.surveyId)
+      .where('seq', '>', afterSeq)
+      .where('brand_id', '=', f.brandId)
+      .where('status', '!=', PREVIEW_STATUS)
+      .where('deleted_at', 'is', null);
+    const end = dialect === 'sqlite' ? sql<number>`+end_date` : sql<number>`end_date`;
+    if (f.endFrom !== undefined) q = q.where(end, '>=', f.endFrom);
+    if (f.endTo !== undefined) q = q.where(end, '<=', f.endTo);
+    if (f.responseSetId !== undefined) q = q.where('response_set_id', '=', f.responseSetId);
+    if (f.panelId !== undefined) q = q.where('panel_id', '=', f.panelId);
+    if (f.id !== undefined) q = q.where('id', '=', f.id);
+    return q.orderBy('seq').limit(limit).execute();
+  },
+
+  /** Where a response of this survey stands, deleted or preview ones included; undefined when it is not the survey's. */
+  position: (db: Db, brandId: string, surveyId: string, id: string): Promise<ResponsePosition | undefined> =>
+    db
+      .selectFrom('responses')
+      .select(['seq', 'status', 'deleted_at'])
+      .where('id', '=', id)
+      .where('brand_id', '=', brandId)
+      .where('survey_id', '=', surveyId)
+      .executeTakeFirst(),
+
+  /** One live (not deleted) response of the survey, previews included. */
+  findInSurvey: (db: Db, brandId: string, surveyId: string, id: string) =>
+    db
+      .selectFrom('responses')
+      .selectAll()
+      .where('id', '=', id)
+      .where('brand_id', '=', brandId)
+      .where('survey_id', '=', surveyId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst(),
+
+  updateEmbedded: (db: Db, brandId: string, id: string, embedded: string, now: number) =>
+    db.updateTable('responses').set({ embedded, updated_at: now }).where('brand_id', '=', brandId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
+
+  /** Marks the response deleted; false when it was already deleted or is not the survey's. */
+  async softDelete(db: Db, brandId: string, surveyId: string, id: string, now: number): Promise<boolean> {
+    const res = await db
+      .updateTable('responses')
+      .set({ deleted_at: now, updated_at: now })
+      .where('brand_id', '=', brandId)
+      .where('survey_id', '=', surveyId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  },
+
+  /**
+   * Auditable / Generated / Deleted responses whose EndDate falls in [from, to] (inclusive), previews
+   * left out, for the given surveys (all of the brand's when `surveyIds` is undefined).
+   */
+  async counts(db: Db, brandId: string, surveyIds: readonly string[] | undefined, from: number, to: number): Promise<ResponseCounts> {
+    if (surveyIds !== undefined && surveyIds.length === 0) return { auditable: 0, generated: 0, deleted: 0 };
+    const generated = sql.join(GENERATED_STATUSES.map((s) => sql.lit(s)));
+    let q = db
+      .selectFrom('responses')
+      .select([
+        sql<number | string | null>`sum(case when deleted_at is null and status not in (${generated}) then 1 else 0 end)`.as('auditable'),
+        sql<number | string | null>`sum(case when deleted_at is null and status in (${generated}) then 1 else 0 end)`.as('generated'),
+        sql<number | string | null>`sum(case when deleted_at is not null then 1 else 0 end)`.as('deleted'),
+      ])
+      .where('brand_id', '=', brandId)
+      .where('status', '!=', PREVIEW_STATUS)
+      .where('end_date', '>=', from)
+      .where('end_date', '<=', to);
+    if (surveyIds !== undefined) q = q.where('survey_id', 'in', surveyIds);
+    const row = await q.executeTakeFirstOrThrow();
+    return { auditable: Number(row.auditable ?? 0), generated: Number(row.generated ?? 0), deleted: Number(row.deleted ?? 0) };
+  },
+
+  /** Whether the brand has this panel (a PanelID filter must name one). */
+  panelInBrand: async (db: Db, brandId: string, panelId: string): Promise<boolean> =>
+    (await db.selectFrom('panels').select('id').where('brand_id', '=', brandId).where('id', '=', panelId).executeTakeFirst()) !== undefined,
+
+  /**
+   * One keyset batch of the survey's open (in-progress) sessions, previews left out, ordered by
+   * (started_at, id), with the panel member each personal link belongs to. The EndDate filter reads
+   * the session's last activity, which is what its EndDate cell shows.
+   */
+  pageOpenSessions(db: Db, f: SessionFilter, after: { startedAt: number; id: string } | undefined, limit: number): Promise<OpenSessionRow[]> {
+    let q = openSessions(db, f);
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('s.started_at', '>', after.startedAt), eb.and([eb('s.started_at', '=', after.startedAt), eb('s.id', '>', after.id)])]),
+      );
+    }
+    return q.orderBy('s.started_at').orderBy('s.id').limit(limit).execute();
+  },
+
+  /** An open, non-preview session of this survey (ResponseID / LastResponseID with ResponsesInProgress=1). */
+  findOpenSession: (db: Db, brandId: string, surveyId: string, id: string) =>
+    openSessions(db, { brandId, surveyId, id }).executeTakeFirst(),
+
   /** Every response of a survey in `seq` order (tests, small exports). */
   listBySurvey: (db: Db, brandId: string, surveyId: string) =>
     db.selectFrom('responses').selectAll().where('brand_id', '=', brandId).where('survey_id', '=', surveyId).orderBy('seq').execute(),
 };
+
+function openSessions(db: Db, f: SessionFilter) {
+  let q = db
+    .selectFrom('survey_sessions as s')
+    .leftJoin('panel_members as m', (j) => j.onRef('m.id', '=', 's.recipient_id').onRef('m.brand_id', '=', 's.brand_id'))
+    .select(['s.id', 's.started_at', 's.updated_at', 's.ip', 's.panel_id', 's.state', 'm.first_name', 'm.last_name', 'm.email', 'm.external_ref'])
+    .where('s.survey_id', '=', f.surveyId)
+    .where('s.brand_id', '=', f.brandId)
+    .where('s.status', '=', 'open')
+    .where('s.mode', '!=', 'preview');
+  if (f.endFrom !== undefined) q = q.where('s.updated_at', '>=', f.endFrom);
+  if (f.endTo !== undefined) q = q.where('s.updated_at', '<=', f.endTo);
+  if (f.panelId !== undefined) q = q.where('s.panel_id', '=', f.panelId);
+  if (f.id !== undefined) q = q.where('s.id', '=', f.id);
+  return q;
+}

@@ -4,3 +4,4 @@ import './library.ts';
 import './panels.ts';
 import './contacts.ts';
 import './surveys.ts';
+import './responses.ts';

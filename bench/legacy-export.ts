@@ -1,0 +1,209 @@
+/**
+ * bench/legacy-export: getLegacyResponseData of N responses (default 1,000,000) of a 30-column
+ * survey over HTTP from an Insight server in a child process on loopback. The responses are seeded
+ * straight through the store in large batches (not timed). Prints, for Format=CSV and Format=JSON,
+ * responses/s and the server's RSS growth while streaming (goal: flat), against the same-run
+ * baseline: a raw better-sqlite3 SELECT of the same rows (answers and embedded data JSON parsed)
+ * through csv-stringify to /dev/null, with the ratio. Then LastResponseID paging in pages of
+ * 10,000: the time of the first page and of the last.
+ *
+ *   node bin/run-ts.js bench/legacy-export.ts [--rows 1000000]
+ */
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import SQLite from 'better-sqlite3';
+import type { NewResponseRow } from '../src/store/responses.ts';
+import { stringify } from 'csv-stringify';
+import { parseArgs } from 'node:util';
+import { BenchServer, bootInsight, mb, rssResponder } from './lib/harness.ts';
+
+const PAGE = 10_000;
+const SEED_BATCH = 20_000;
+
+const scale = (n: number): Record<string, { Display: string }> => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i + 1), { Display: `Point ${i + 1}` }]));
+const order = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
+
+/** 10 fixed columns, 2 embedded fields, 15 question columns and 3 location columns: 30 in all. */
+function surveyQsf(): string {
+  const questions = [
+    { QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: 'Pick one', Choices: scale(5), ChoiceOrder: order(5) },
+    { QuestionID: 'QID2', DataExportTag: 'Q2', QuestionType: 'MC', Selector: 'MAVR', QuestionText: 'Pick any', Choices: scale(4), ChoiceOrder: order(4) },
+    {
+      QuestionID: 'QID3', DataExportTag: 'Q3', QuestionType: 'Matrix', Selector: 'Likert', SubSelector: 'SingleAnswer', QuestionText: 'Rate',
+      Choices: scale(5), ChoiceOrder: order(5), Answers: scale(7), AnswerOrder: order(7),
+    },
+    { QuestionID: 'QID4', DataExportTag: 'Q4', QuestionType: 'TE', Selector: 'SL', QuestionText: 'Name a fruit' },
+    { QuestionID: 'QID5', DataExportTag: 'Q5', QuestionType: 'Slider', Selector: 'HSLIDER', QuestionText: 'How much', Choices: scale(3), ChoiceOrder: order(3) },
+    { QuestionID: 'QID6', DataExportTag: 'Q6', QuestionType: 'TE', Selector: 'ML', QuestionText: 'Comments' },
+  ];
+  return JSON.stringify({
+    SurveyEntry: { SurveyID: 'SV_0000000000bench', SurveyName: 'Bench survey' },
+    SurveyElements: [
+      { Element: 'BL', PrimaryAttribute: 'Survey Blocks', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: questions.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
+      { Element: 'FL', PrimaryAttribute: 'Survey Flow', Payload: { Type: 'Root', Flow: [{ Type: 'EmbeddedData', EmbeddedData: [{ Field: 'Cohort' }, { Field: 'Region' }] }, { Type: 'Block', ID: 'BL_a' }] } },
+      ...questions.map((q) => ({ Element: 'SQ', PrimaryAttribute: q.QuestionID, Payload: q })),
+    ],
+  });
+}
+
+/** The stored question cells of response i (keyed by columnKey, empty ones left out). */
+function values(i: number): Record<string, string | number> {
+  const x = (i * 31) % 101;
+  return {
+    QID1: 1 + (x % 5), QID2_1: 1, ...(x % 2 ? { QID2_3: 1 } : {}), QID3_1: 1 + (x % 7), QID3_2: 1 + ((x + 1) % 7), QID3_3: 1 + ((x + 2) % 7), QID3_4: 1 + ((x + 3) % 7), QID3_5: 1 + ((x + 4) % 7),
+    QID4: `fruit ${x}`, QID5_1: x, QID5_2: 100 - x, QID5_3: x / 4, ...(x < 40 ? { QID6: `A free text answer number ${i}, ${'word '.repeat(x % 20)}end` } : {}),
+  };
+}
+
+const QUESTION_KEYS = ['QID1', 'QID2_1', 'QID2_2', 'QID2_3', 'QID2_4', 'QID3_1', 'QID3_2', 'QID3_3', 'QID3_4', 'QID3_5', 'QID4', 'QID5_1', 'QID5_2', 'QID5_3', 'QID6'];
+
+// ---- child: the server -------------------------------------------------------------------------
+
+interface Seeded {
+  type: 'seeded';
+  surveyId: string;
+  /** The ResponseID after which the last page of PAGE responses starts. */
+  beforeLastPage: string;
+  seconds: number;
+}
+
+async function serve(): Promise<void> {
+  const { services, store, info, actor } = await bootInsight();
+  const { newId } = await import('../src/domain/ids.ts');
+  const { responsesStore } = await import('../src/store/responses.ts');
+  const answerRss = rssResponder();
+  process.on('message', async (m: { cmd: string; rows?: number }) => {
+    if (answerRss(m) || m.cmd !== 'seed') return;
+    const started = performance.now();
+    const rows = m.rows ?? 0;
+    const surveyId = await services.surveys.importSurvey(actor, { format: 'QSF', source: async () => Buffer.from(surveyQsf()), activate: true });
+    const t0 = Date.UTC(2025, 0, 1);
+    let beforeLastPage = '';
+    for (let from = 0; from < rows; from += SEED_BATCH) {
+      const batch: NewResponseRow[] = [];
+      for (let i = from; i < Math.min(rows, from + SEED_BATCH); i++) {
+        const x = (i * 31) % 101;
+        const id = newId('R');
+        if (i === rows - PAGE - 1) beforeLastPage = id;
+        batch.push({
+          id, brand_id: 'bench', survey_id: surveyId, response_set_id: 'Default', status: 0, finished: x < 90 ? 1 : 0,
+          start_date: t0 + i * 30_000, end_date: t0 + i * 30_000 + x * 7_000, ip_address: `10.0.${x}.${i % 250}`,
+          recipient_id: null, panel_id: null, distribution_id: null, name: x < 50 ? `Last${i}, First${i}` : null,
+          email: x < 50 ? `person${i}@example.com` : null, external_ref: x < 30 ? `ext-${i}` : null,
+          location_latitude: null, location_longitude: null, location_accuracy: null, session_id: null,
+          answers_values: JSON.stringify(values(i)), embedded: JSON.stringify({ Cohort: `C${i % 12}`, Region: `Region ${x % 5}` }), displayed: '[]',
+          created_at: t0, updated_at: t0, deleted_at: null,
+        });
+      }
+      await store.db.transaction().execute((trx) => responsesStore.insertMany(trx, batch));
+    }
+    process.send?.({ type: 'seeded', surveyId, beforeLastPage, seconds: (performance.now() - started) / 1000 } satisfies Seeded);
+  });
+  process.send?.({ type: 'ready', info });
+}
+
+class ExportServer extends BenchServer {
+  static startExport(dataDir: string): Promise<ExportServer> {
+    return ExportServer.start(import.meta.filename, { BENCH_DATA_DIR: dataDir });
+  }
+
+  seed(rows: number): Promise<Seeded> {
+    return this.ask<Seeded>({ cmd: 'seed', rows }, 'seeded');
+  }
+}
+
+// ---- parent: the measurements ------------------------------------------------------------------
+
+/** The same rows read straight from the server's SQLite file and written as CSV to /dev/null. */
+async function baseline(file: string, surveyId: string): Promise<{ seconds: number; rows: number }> {
+  const db = new SQLite(file, { readonly: true });
+  try {
+    const started = performance.now();
+    let rows = 0;
+    const stmt = db.prepare(
+      'SELECT id, response_set_id, name, external_ref, email, ip_address, status, start_date, end_date, finished, answers_values, embedded, ' +
+        'location_latitude, location_longitude, location_accuracy FROM responses WHERE survey_id = ? AND deleted_at IS NULL AND status != 1 ORDER BY seq',
+    );
+    const source = Readable.from(
+      (function* () {
+        for (const r of stmt.iterate(surveyId) as Iterable<Record<string, string | number | null>>) {
+          rows++;
+          const v = JSON.parse(r.answers_values as string) as Record<string, unknown>;
+          const ed = JSON.parse(r.embedded as string) as Record<string, string>;
+          yield [
+            r.id, r.response_set_id, r.name, r.external_ref, r.email, r.ip_address, r.status, r.start_date, r.end_date, r.finished,
+            ed.Cohort, ed.Region, ...QUESTION_KEYS.map((k) => v[k]), r.location_latitude, r.location_longitude, r.location_accuracy,
+          ];
+        }
+      })(),
+    );
+    await pipeline(source, stringify(), createWriteStream('/dev/null'));
+    return { seconds: (performance.now() - started) / 1000, rows };
+  } finally {
+    db.close();
+  }
+}
+
+/** One request read to the end: seconds, bytes and line feeds (the generated answers hold none). */
+async function fetchAll(url: string): Promise<{ seconds: number; bytes: number; lines: number; status: number }> {
+  const started = performance.now();
+  const res = await fetch(url);
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    for (let at = buf.indexOf(10); at !== -1; at = buf.indexOf(10, at + 1)) lines++;
+  }
+  return { seconds: (performance.now() - started) / 1000, bytes, lines, status: res.status };
+}
+
+/** One export with the server's RSS window around it; CSV answers are checked to hold `expect` rows. */
+async function measure(server: ExportServer, params: Record<string, string>, expect: number): Promise<{ seconds: number; bytes: number; growth: number; peak: number }> {
+  await server.startRss();
+  const r = await fetchAll(server.url('ControlPanel', { Request: 'getLegacyResponseData', ...params }));
+  const rss = await server.stopRss();
+  if (r.status !== 200) throw new Error(`getLegacyResponseData answered ${r.status}`);
+  if (params.Format === 'CSV' && r.lines !== expect + 2) throw new Error(`CSV held ${r.lines - 2} rows, not ${expect}`);
+  return { seconds: r.seconds, bytes: r.bytes, growth: (rss.peak - rss.base) / 1024 / 1024, peak: rss.peak };
+}
+
+function rowsArg(): number {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { rows: { type: 'string', default: '1000000' } } });
+  const rows = Number(values.rows);
+  if (!Number.isInteger(rows) || rows <= PAGE) throw new Error(`--rows must be an integer above ${PAGE}`);
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const rows = rowsArg();
+  const dataDir = mkdtempSync(join(tmpdir(), 'insight-bench-'));
+  const server = await ExportServer.startExport(dataDir);
+  try {
+    const seeded = await server.seed(rows);
+    console.log(`seeded     ${rows} responses × 30 columns through the store in ${seeded.seconds.toFixed(1)} s`);
+    const base = await baseline(join(dataDir, 'insight.db'), seeded.surveyId);
+    if (base.rows !== rows) throw new Error(`baseline read ${base.rows} rows`);
+    const rate = (n: number, s: number) => (n / s).toFixed(0).padStart(8);
+    console.log(`baseline   raw SELECT + JSON.parse + csv-stringify to /dev/null  ${rate(rows, base.seconds)} responses/s (${base.seconds.toFixed(2)} s)`);
+    for (const format of ['CSV', 'JSON']) {
+      const m = await measure(server, { SurveyID: seeded.surveyId, Format: format }, rows);
+      console.log(
+        `insight    getLegacyResponseData Format=${format.padEnd(4)} over HTTP        ${rate(rows, m.seconds)} responses/s (${m.seconds.toFixed(2)} s, ${mb(m.bytes)} MB)` +
+          `  ratio ${(m.seconds / base.seconds).toFixed(2)}x baseline;  server RSS peak ${mb(m.peak)} MB, growth ${m.growth.toFixed(1)} MB (goal: flat)`,
+      );
+    }
+    const first = await measure(server, { SurveyID: seeded.surveyId, Format: 'CSV', Limit: String(PAGE) }, PAGE);
+    const last = await measure(server, { SurveyID: seeded.surveyId, Format: 'CSV', Limit: String(PAGE), LastResponseID: seeded.beforeLastPage }, PAGE);
+    console.log(`paging     LastResponseID + Limit=${PAGE} (CSV): first page ${(first.seconds * 1000).toFixed(0)} ms, last page ${(last.seconds * 1000).toFixed(0)} ms (goal: equal)`);
+  } finally {
+    server.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === 'serve') await serve();
+else if (process.argv[1] === import.meta.filename) await main();
