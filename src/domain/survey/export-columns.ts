@@ -286,7 +286,11 @@ export function plainText(html: string): string {
     .replace(/<[^>]*>/g, '')
     .replace(/&(#?\w+);/g, (m, name: string) => {
       if (ENTITIES[name] !== undefined) return ENTITIES[name];
-      if (/^#\d+$/.test(name)) return String.fromCodePoint(Number(name.slice(1)));
+      if (/^#\d+$/.test(name)) {
+        // A reference past Unicode (&#99999999;) is left as written rather than failing every export.
+        const code = Number(name.slice(1));
+        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+      }
       return m;
     });
 }

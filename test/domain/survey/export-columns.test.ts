@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DIALECT, FIXTURES } from './fixtures.ts';
 import { columnKey, legacyColumns } from '../../../src/domain/export/legacy-columns.ts';
-import { exportColumns, hasMatrixCells, legacyCsvHeader, legacyCsvPreamble, matrixCellKey, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
+import { exportColumns, hasMatrixCells, legacyCsvHeader, legacyCsvPreamble, matrixCellKey, plainText, type LegacyDialect } from '../../../src/domain/survey/export-columns.ts';
 import { readQsf } from '../../../src/domain/survey/qsf.ts';
 
 
@@ -179,5 +179,11 @@ describe('text-entry and constant-sum matrices', () => {
     expect([q('QID4'), q('QID5'), q('QID6')].map(hasMatrixCells)).toEqual([true, true, false]);
     expect(matrixCellKey(q('QID4'), '1', '2')).toBe('1/2');
     expect(matrixCellKey(q('QID5'), '1', '1')).toBe('1');
+  });
+});
+
+describe('plainText', () => {
+  it('decodes character references and leaves impossible ones as written', () => {
+    expect(plainText('<b>caf&#233;</b> &amp; &#99999999; &#0;')).toBe('café & &#99999999; &#0;');
   });
 });
