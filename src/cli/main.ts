@@ -15,6 +15,9 @@ Commands:
   user create --brand ID --username NAME --password PW [--first F] [--last L] [--email E]
               [--type brand-admin|standard] [--api] [--token]
   token generate --username NAME#BRAND
+  export --username NAME#BRAND --survey SV_… --format FORMAT --out FILE [--labels]
+                                one survey's responses to a file (FORMAT: csv, tsv, legacy-csv, legacy-tsv,
+                                json, ndjson, xlsx, sav), with a progress bar; the user's permissions apply
 
 Configuration comes from the environment (PORT, HOST, DATA_DIR, DATABASE_URL, PUBLIC_URL, SECRET_KEY, LOG_LEVEL).`;
 
@@ -52,6 +55,10 @@ async function run(argv: string[]): Promise<void> {
       type: { type: 'string' },
       api: { type: 'boolean' },
       token: { type: 'boolean' },
+      survey: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      labels: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +118,18 @@ async function run(argv: string[]): Promise<void> {
     case 'token generate':
       return withServices(loadConfig(), async (services) => {
         console.log(await services.accounts.generateTokenForUsername(need(values.username, 'username')));
+      });
+    case 'export':
+      return withServices(loadConfig(), async (services) => {
+        const { ExportUsageError, exportResponses } = await import('./export.ts');
+        try {
+          await exportResponses(services, {
+            username: need(values.username, 'username'), surveyId: need(values.survey, 'survey'), format: need(values.format, 'format'),
+            out: need(values.out, 'out'), labels: values.labels ?? false,
+          });
+        } catch (error) {
+          throw error instanceof ExportUsageError ? new UsageError(error.message) : error;
+        }
       });
     default:
       throw new UsageError(`unknown command "${command}"; run "insight help"`);

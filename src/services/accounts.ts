@@ -286,6 +286,13 @@ export class AccountsService {
     return row && toUserView(row);
   }
 
+  /** Who an operator at the command line acts as: an active user, by name (their permissions apply). */
+  async actorForUsername(username: string): Promise<Actor | undefined> {
+    const u = await this.findByUsername(username);
+    if (!u || u.status !== 'Active') return undefined;
+    return { userId: u.id, brandId: u.brandId, username: u.username, typeId: u.typeId, permissions: u.permissions };
+  }
+
   async updateUser(actor: Actor, userId: string, patch: UserPatch): Promise<UserView> {
     requireBrandAdmin(actor);
     const row = await this.userInBrand(actor.brandId, userId);

@@ -19,10 +19,15 @@ import { ImportInputError, csvRecords } from '../domain/csv-import.ts';
 import { legacyWriter, prepareLegacyExport, LegacyExportOptionError, type LegacyExport, type LegacyFormat, type LegacyWriter, type StoredResponse } from '../domain/export/legacy-response-data.ts';
 import { headerRowCount, importRow, parseStrictDate, planImport, type ImportedResponse } from '../domain/export/response-import.ts';
 import { singleResponseHtml } from '../domain/export/single-response-html.ts';
+import { FILE_FORMATS, exportFile, type FileFormat } from '../domain/export/files.ts';
+import { modernLayout } from '../domain/export/modern-layout.ts';
+import { createReport, numericTextQuestions, type SurveyReport } from '../domain/report/index.ts';
+import { formatDateTime } from '../domain/dates.ts';
 import { storedValues } from '../domain/export/stored-values.ts';
 import { exportColumns, type ExportColumn, type LegacyDialect } from '../domain/survey/export-columns.ts';
 import { readQsf, type QsfSurvey } from '../domain/survey/qsf.ts';
 import type { QuestionAnswer, SessionState } from '../domain/survey/session-state.ts';
+import type { Writable } from 'node:stream';
 import type { Store } from '../store/db.ts';
 import {
   IMPORTED_STATUS,
@@ -73,6 +78,35 @@ export interface LegacyExportRequest {
 export interface ExportDocument {
   contentType: string;
   chunks: AsyncIterable<string>;
+}
+
+/** Which responses a file export, the web table or the report covers. */
+export interface FileExportFilter {
+  endFrom?: number | undefined;
+  endTo?: number | undefined;
+  finished?: 0 | 1 | undefined;
+}
+
+export interface FileExportRequest extends FileExportFilter {
+  labels?: boolean;
+  unansweredRecode?: string | undefined;
+}
+
+export interface ResponsePageRequest extends FileExportFilter {
+  size: number;
+  /** Rows older than this place in the export order (the previous page's `nextBeforeSeq`). */
+  beforeSeq?: number | undefined;
+  panelId?: string | undefined;
+  /** Text to find in the answers and embedded data (case-insensitive). */
+  search?: string | undefined;
+}
+
+export interface ResponsePage {
+  surveyName: string;
+  /** `kind` tells the fixed (meta, location) columns from embedded data and answers. */
+  columns: { name: string; label: string; kind: 'meta' | 'location' | 'embedded' | 'question' }[];
+  rows: { responseId: string; seq: number; cells: (string | number | null)[] }[];
+  nextBeforeSeq: number | undefined;
 }
 
 export interface ImportResponsesOptions {
@@ -267,6 +301,94 @@ export class ResponsesService {
     })();
   }
 
+  // ---- file exports, the web table and the report ---------------------------------------------
+
+  /**
+   * The responses a file export, the web table or the report reads, as a source that can be read
+   * more than once (the .sav writer measures, then writes): every pass sees the same responses, those
+   * recorded before the call.
+   */
+  private async stableRows(actor: Actor, s: LoadedSurvey, filter: FileExportFilter): Promise<() => AsyncIterable<StoredResponse>> {
+    const f: ResponseFilter = {
+      brandId: actor.brandId, surveyId: s.id, responseSetId: DEFAULT_RESPONSE_SET_ID,
+      endFrom: filter.endFrom, endTo: filter.endTo, finished: filter.finished,
+      uptoSeq: await responsesStore.lastSeq(this.db, actor.brandId, s.id),
+    };
+    const { db, store } = this;
+    return async function* () {
+      for (let after = 0; ;) {
+        const rows = await responsesStore.pageForExport(db, store.dialect, f, after, BATCH);
+        for (const r of rows) yield storedResponse(r, true);
+        if (rows.length < BATCH) return;
+        after = (rows[rows.length - 1] as ExportRow).seq;
+      }
+    };
+  }
+
+  /**
+   * A download in one of the file formats (web and CLI), streamed into `sink`, which it ends.
+   * Options are checked before anything is written, so a refusal can still be an error page.
+   */
+  async exportFile(actor: Actor, surveyId: string, format: FileFormat, options: FileExportRequest, sink: Writable, onProgress?: (rows: number) => void): Promise<{ rows: number }> {
+    this.requireDownload(actor);
+    const s = await this.survey(actor, surveyId);
+    const rows = await this.stableRows(actor, s, options);
+    const exportOptions = {
+      labels: options.labels ?? false,
+      unansweredRecode: options.unansweredRecode,
+      localTime: true,
+      timeZone: await this.accounts.timeZone(actor.brandId),
+    };
+    return exportFile(format, s.survey, exportOptions, rows, sink, onProgress);
+  }
+
+  /** How many responses a file export of the survey holds now (for progress). */
+  async countForExport(actor: Actor, surveyId: string): Promise<number> {
+    this.requireDownload(actor);
+    const s = await this.survey(actor, surveyId);
+    return responsesStore.count(this.db, actor.brandId, s.id);
+  }
+
+  /** The survey's name and a file name for a download of it. */
+  async exportName(actor: Actor, surveyId: string, format: FileFormat): Promise<string> {
+    const s = await this.survey(actor, surveyId);
+    const base = s.name.replace(/[^A-Za-z0-9 ._-]+/g, '').trim().replace(/\s+/g, '-').slice(0, 60) || 'responses';
+    return `${base}-${s.id}.${FILE_FORMATS[format].extension}`;
+  }
+
+  /** The report of a survey's responses (previews left out), aggregated while streaming. */
+  async report(actor: Actor, surveyId: string, filter: FileExportFilter = {}): Promise<SurveyReport> {
+    this.requireDownload(actor);
+    const s = await this.survey(actor, surveyId);
+    const { qsf } = await this.surveys.getDefinition(actor, surveyId);
+    const doc = JSON.parse(qsf.charCodeAt(0) === 0xfeff ? qsf.slice(1) : qsf) as unknown;
+    const report = createReport(s.survey, { timeZone: await this.accounts.timeZone(actor.brandId), numericText: numericTextQuestions(doc) });
+    const rows = await this.stableRows(actor, s, filter);
+    for await (const r of rows()) report.add(r);
+    return report.result();
+  }
+
+  /** One page of the web table, newest first, with its cells as the labelled layout shows them. */
+  async responsePage(actor: Actor, surveyId: string, page: ResponsePageRequest): Promise<ResponsePage> {
+    this.requireDownload(actor);
+    const s = await this.survey(actor, surveyId);
+    const timeZone = await this.accounts.timeZone(actor.brandId);
+    const layout = modernLayout(s.survey, { dialect: 'named', labels: true, localTime: true, timeZone });
+    const size = Math.min(Math.max(1, page.size), 200);
+    const rows = await responsesStore.pageForTable(this.db, {
+      brandId: actor.brandId, surveyId: s.id, before: page.beforeSeq, limit: size + 1,
+      endFrom: page.endFrom, endTo: page.endTo, finished: page.finished, panelId: page.panelId, search: page.search,
+    });
+    const more = rows.length > size;
+    const shown = rows.slice(0, size);
+    return {
+      surveyName: s.name,
+      columns: layout.columns.map((c) => ({ name: c.name, label: c.label, kind: c.kind })),
+      rows: shown.map((r) => ({ responseId: r.id, seq: r.seq, cells: layout.row(storedResponse(r, true)).map((v) => (v instanceof Date ? formatDateTime(v.getTime(), timeZone) : v)) })),
+      nextBeforeSeq: more ? (shown[shown.length - 1] as ExportRow).seq : undefined,
+    };
+  }
+
   // ---- one response ---------------------------------------------------------------------------
 
   private async liveResponse(actor: Actor, s: LoadedSurvey, responseId: string) {
@@ -285,6 +407,13 @@ export class ResponsesService {
     const body = legacyWriter('JSON', exp).row(storedResponse(row, true));
     const values = (JSON.parse(`${body}}`) as Record<string, Record<string, string | number | null>>)[row.id] ?? {};
     return { ResponseID: row.id, ...values };
+  }
+
+  /** The response's stored embedded data, every field (the exports show only those the flow declares). */
+  async embeddedData(actor: Actor, surveyId: string, responseId: string): Promise<Record<string, string>> {
+    this.requireDownload(actor);
+    const s = await this.survey(actor, surveyId);
+    return parseEmbeddedData((await this.liveResponse(actor, s, responseId)).embedded);
   }
 
   /** getSingleResponseHTML: a complete, inert HTML page showing the response. */

@@ -33,6 +33,21 @@ export interface ResponseFilter {
   panelId?: string | undefined;
   /** Only this response. */
   id?: string | undefined;
+  /** Responses recorded up to this point of the export order (a stable set for multi-pass exports). */
+  uptoSeq?: number | undefined;
+  finished?: 0 | 1 | undefined;
+}
+
+export interface TablePageFilter {
+  brandId: string;
+  surveyId: string;
+  before?: number | undefined;
+  limit: number;
+  endFrom?: number | undefined;
+  endTo?: number | undefined;
+  finished?: 0 | 1 | undefined;
+  panelId?: string | undefined;
+  search?: string | undefined;
 }
 
 /** A response's place in its survey, deleted ones included (LastResponseID may name one). */
@@ -166,7 +181,42 @@ export const responsesStore = {
     if (f.responseSetId !== undefined) q = q.where('response_set_id', '=', f.responseSetId);
     if (f.panelId !== undefined) q = q.where('panel_id', '=', f.panelId);
     if (f.id !== undefined) q = q.where('id', '=', f.id);
+    if (f.uptoSeq !== undefined) q = q.where('seq', '<=', f.uptoSeq);
+    if (f.finished !== undefined) q = q.where('finished', '=', f.finished);
     return q.orderBy('seq').limit(limit).execute();
+  },
+
+  /**
+   * A page of the web table, newest first: keyset on seq, with the filters the table offers. The
+   * text search looks through the stored answers and embedded data (LIKE, escaped).
+   */
+  pageForTable(db: Db, f: TablePageFilter): Promise<ExportRow[]> {
+    let q = db
+      .selectFrom('responses')
+      .select(EXPORT_COLUMNS)
+      .where('survey_id', '=', f.surveyId)
+      .where('brand_id', '=', f.brandId)
+      .where('status', '!=', PREVIEW_STATUS)
+      .where('deleted_at', 'is', null);
+    if (f.before !== undefined) q = q.where('seq', '<', f.before);
+    if (f.endFrom !== undefined) q = q.where('end_date', '>=', f.endFrom);
+    if (f.endTo !== undefined) q = q.where('end_date', '<=', f.endTo);
+    if (f.finished !== undefined) q = q.where('finished', '=', f.finished);
+    if (f.panelId !== undefined) q = q.where('panel_id', '=', f.panelId);
+    if (f.search) {
+      const like = `%${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) => eb.or([
+        eb(sql`lower(answers_values)`, 'like', sql`${like} escape '\\'`),
+        eb(sql`lower(embedded)`, 'like', sql`${like} escape '\\'`),
+      ]));
+    }
+    return q.orderBy('seq', 'desc').limit(f.limit).execute();
+  },
+
+  /** The newest response's place in the export order (0 when there is none). */
+  lastSeq: async (db: Db, brandId: string, surveyId: string): Promise<number> => {
+    const row = await db.selectFrom('responses').select((eb) => eb.fn.max('seq').as('seq')).where('survey_id', '=', surveyId).where('brand_id', '=', brandId).executeTakeFirst();
+    return Number(row?.seq ?? 0);
   },
 
   /** Where a response of this survey stands, deleted or preview ones included; undefined when it is not the survey's. */
