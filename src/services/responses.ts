@@ -16,7 +16,7 @@
 import { newId, isId } from '../domain/ids.ts';
 import { ED_KEY_MAX, ED_VALUE_MAX, cleanField, parseEmbeddedData } from '../domain/recipients.ts';
 import { ImportInputError, csvRecords } from '../domain/csv-import.ts';
-import { legacyWriter, prepareLegacyExport, LegacyExportOptionError, type LegacyExport, type LegacyFormat, type LegacyWriter, type StoredResponse } from '../domain/export/legacy-response-data.ts';
+import { legacyBatchChunks, legacyWriter, prepareLegacyExport, LegacyExportOptionError, type LegacyExport, type LegacyFormat, type StoredResponse } from '../domain/export/legacy-response-data.ts';
 import { headerRowCount, importRow, parseStrictDate, planImport, type ImportedResponse } from '../domain/export/response-import.ts';
 import { singleResponseHtml } from '../domain/export/single-response-html.ts';
 import { FILE_FORMATS, exportFile, type FileFormat } from '../domain/export/files.ts';
@@ -142,8 +142,6 @@ interface LoadedSurvey {
 
 /** Rows per keyset query: large enough to amortise the query, small enough to keep memory flat. */
 const BATCH = 2000;
-/** Text chunks handed to the socket. */
-const CHUNK = 64 * 1024;
 const IMPORT_BATCH = 400;
 /** Row errors listed in a refused import's message. */
 const ERRORS_SHOWN = 10;
@@ -225,7 +223,7 @@ export class ResponsesService {
     const batches = req.responsesInProgress
       ? await this.sessionBatches(s, filter, req)
       : await this.responseBatches({ ...filter, responseSetId }, req, exp.options.unansweredRecode !== undefined);
-    return { contentType: writer.contentType, chunks: documentChunks(writer, batches) };
+    return { contentType: writer.contentType, chunks: legacyBatchChunks(writer, batches) };
   }
 
   private responseSet(value: string | undefined, param: string): string {
@@ -608,21 +606,3 @@ function importedRow(brandId: string, surveyId: string, responseSetId: string, r
   };
 }
 
-/**
- * The document as text chunks of about CHUNK characters, a keyset batch at a time (legacyChunks
- * does the same a response at a time; per batch saves an await per row on million-row exports).
- */
-async function* documentChunks(writer: LegacyWriter, batches: AsyncIterable<StoredResponse[]>): AsyncGenerator<string> {
-  let buf = writer.head();
-  for await (const batch of batches) {
-    for (const r of batch) {
-      buf += writer.row(r);
-      if (buf.length >= CHUNK) {
-        yield buf;
-        buf = '';
-      }
-    }
-  }
-  buf += writer.tail();
-  if (buf !== '') yield buf;
-}

@@ -31,7 +31,7 @@ export function legacyWriter(format: LegacyFormat, exp: LegacyExport): LegacyWri
 export { legacyCsvWriter, legacyHtmlWriter, legacyJsonWriter, legacyXmlWriter };
 export { prepareLegacyExport, LegacyExportOptionError } from './legacy-export.ts';
 export type { Cell, LegacyExport, LegacyExportOptions, StoredLocation, StoredResponse } from './legacy-export.ts';
-export { legacyChunks, legacyDocument, type LegacyWriter } from './legacy-writer.ts';
+export { legacyBatchChunks, legacyChunks, legacyDocument, type LegacyWriter } from './legacy-writer.ts';
 export { columnKey, importId, legacyColumns, type LegacyColumn, type LegacyColumnOptions } from './legacy-columns.ts';
 export { storedValues } from './stored-values.ts';
 export { xmlName, XML_ROOT, XML_ROW } from './legacy-xml.ts';

@@ -15,18 +15,35 @@ export interface LegacyWriter {
 /** Text chunks of at least this many characters (except the last) keep per-chunk overhead low. */
 const CHUNK = 64 * 1024;
 
-/** The whole document as chunks, pulling responses from a (database) cursor one at a time. */
-export async function* legacyChunks(writer: LegacyWriter, rows: AsyncIterable<StoredResponse> | Iterable<StoredResponse>): AsyncGenerator<string> {
+/**
+ * The whole document as chunks, pulling batches of responses from a (database) cursor: per batch
+ * rather than per response saves an await per row on million-row exports.
+ */
+export async function* legacyBatchChunks(
+  writer: LegacyWriter,
+  batches: AsyncIterable<readonly StoredResponse[]> | Iterable<readonly StoredResponse[]>,
+): AsyncGenerator<string> {
   let buf = writer.head();
-  for await (const r of rows) {
-    buf += writer.row(r);
-    if (buf.length >= CHUNK) {
-      yield buf;
-      buf = '';
+  for await (const batch of batches) {
+    for (const r of batch) {
+      buf += writer.row(r);
+      if (buf.length >= CHUNK) {
+        yield buf;
+        buf = '';
+      }
     }
   }
   buf += writer.tail();
   if (buf !== '') yield buf;
+}
+
+/** The whole document as chunks, pulling responses from a cursor one at a time. */
+export function legacyChunks(writer: LegacyWriter, rows: AsyncIterable<StoredResponse> | Iterable<StoredResponse>): AsyncGenerator<string> {
+  return legacyBatchChunks(writer, oneByOne(rows));
+}
+
+async function* oneByOne(rows: AsyncIterable<StoredResponse> | Iterable<StoredResponse>): AsyncGenerator<StoredResponse[]> {
+  for await (const r of rows) yield [r];
 }
 
 /** The whole document at once (single responses, tests). */

@@ -1,21 +1,8 @@
 /** What a respondent page is rendered from: the service's page model plus what only the web layer knows. */
-import type { QsfQuestion } from '../../domain/survey/qsf.ts';
-import type { QuestionAnswer } from '../../domain/survey/session-state.ts';
-import type { ValidationIssue } from '../../domain/survey/validation.ts';
+import type { PageQuestionModel } from '../../services/respondent.ts';
 
-/** One question on the page (= one entry of the respondent service's PageModel.questions). */
-export interface PageQuestionView {
-  qid: string;
-  question: QsfQuestion;
-  /** The question's raw QSF payload, for what QsfQuestion leaves out (Configuration, Labels, flags). */
-  payload: Record<string, unknown>;
-  /** Choice / row ids to show, in display order. */
-  choiceOrder: string[];
-  /** Answer / scale point ids to show, in display order. */
-  answerOrder: string[];
-  answer?: QuestionAnswer;
-  issues: ValidationIssue[];
-}
+/** One question on the page: exactly an entry of the respondent service's PageModel.questions. */
+export type PageQuestionView = PageQuestionModel;
 
 export interface PageView {
   /** BCP 47 tag of the survey's language. */
