@@ -16,6 +16,9 @@ import type {
   EndOfSurvey, FlowCursor, PageQuestion, QuestionAnswer, SessionState, ShownPage,
 } from './session-state.ts';
 import { isObj, list, str, type Obj } from './loose-json.ts';
+import { seededRandom } from './seeded-random.ts';
+
+export { seededRandom };
 
 export type { EndOfSurvey, PageQuestion, QuestionAnswer, SessionState } from './session-state.ts';
 
@@ -256,22 +259,6 @@ function readFlowNode(o: Obj, key: string, depth: number, budget: { left: number
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
-
-/** A stream of floats in [0,1) from the seed and a decision name (xmur3 hash → mulberry32). */
-export function seededRandom(seed: string, name: string): () => number {
-  let h = 1779033703 ^ (seed.length + name.length + 1);
-  for (const ch of `${seed}\u0000${name}`) {
-    h = Math.imul(h ^ ch.charCodeAt(0), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];

@@ -54,22 +54,7 @@ export interface SurveyPipingOptions {
   html: boolean;
 }
 
-/** A deterministic RNG (mulberry32) from a string seed, e.g. the session id. */
-export function seededRandom(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random.ts';
 
 /** Choice labels are author HTML; piped values are plain text, escaped later for the mode. */
 function label(html: string): string {
