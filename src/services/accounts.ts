@@ -23,6 +23,11 @@ import type { Clock } from './clock.ts';
 import { ServiceError, conflict, invalidParam, notFound } from './errors.ts';
 import { hashPassword } from './passwords.ts';
 
+function activeActor(u: UserView | undefined): Actor | undefined {
+  if (!u || u.status !== 'Active') return undefined;
+  return { userId: u.id, brandId: u.brandId, username: u.username, typeId: u.typeId, permissions: u.permissions };
+}
+
 export interface UserView {
   id: string;
   brandId: string;
@@ -288,9 +293,13 @@ export class AccountsService {
 
   /** Who an operator at the command line acts as: an active user, by name (their permissions apply). */
   async actorForUsername(username: string): Promise<Actor | undefined> {
-    const u = await this.findByUsername(username);
-    if (!u || u.status !== 'Active') return undefined;
-    return { userId: u.id, brandId: u.brandId, username: u.username, typeId: u.typeId, permissions: u.permissions };
+    return activeActor(await this.findByUsername(username));
+  }
+
+  /** Who a background job acts as: the active user who queued it, with their permissions as they are now. */
+  async actorForUserId(brandId: string, userId: string): Promise<Actor | undefined> {
+    const row = await accountsStore.findUserById(this.db, brandId, userId);
+    return activeActor(row && toUserView(row));
   }
 
   async updateUser(actor: Actor, userId: string, patch: UserPatch): Promise<UserView> {

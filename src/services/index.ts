@@ -11,6 +11,7 @@ import { MessagesService } from './messages.ts';
 import { SurveysService } from './surveys.ts';
 import { RespondentService } from './respondent.ts';
 import { ResponsesService } from './responses.ts';
+import { ExportJobsService } from './export-jobs.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -27,6 +28,7 @@ export interface Services {
   surveys: SurveysService;
   respondent: RespondentService;
   responses: ResponsesService;
+  exportJobs: ExportJobsService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -38,6 +40,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const surveys = new SurveysService(store, clock);
   const respondent = new RespondentService(store, clock, accounts, jobs);
   surveys.onSurveyChanged = (surveyId) => respondent.forgetSurvey(surveyId);
+  const responses = new ResponsesService(store, clock, accounts, surveys);
   return {
     config,
     store,
@@ -51,6 +54,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     messages: new MessagesService(store, clock, libraries, config.publicUrl),
     surveys,
     respondent,
-    responses: new ResponsesService(store, clock, accounts, surveys),
+    responses,
+    exportJobs: new ExportJobsService(config.dataDir, clock, jobs, accounts, responses),
   };
 }

@@ -33,7 +33,7 @@ export interface JobContext {
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 
 const LEASE_MS = 60_000;
-const MAX_ATTEMPTS = 5;
+export const MAX_ATTEMPTS = 5;
 
 function toView(row: JobRow): JobView {
   return {
@@ -103,6 +103,12 @@ export class JobsService {
   async get(brandId: string, id: string): Promise<JobView | undefined> {
     const row = await jobsStore.find(this.store.db, brandId, id);
     return row && toView(row);
+  }
+
+  /** What a job of the brand was queued with (the view leaves it out: it may be large). */
+  async payload(brandId: string, id: string): Promise<unknown> {
+    const row = await jobsStore.find(this.store.db, brandId, id);
+    return row ? (JSON.parse(row.payload) as unknown) : undefined;
   }
 
   /** Claims and runs one due job; false when there was none. */

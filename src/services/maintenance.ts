@@ -1,6 +1,6 @@
 import type { Services } from './index.ts';
 
-/** How often each worker sweeps for survey sessions past their partial-data deadline. */
+/** How often each worker sweeps for survey sessions past their partial-data deadline (and old export files). */
 export const SWEEP_INTERVAL_MS = 60_000;
 
 /**
@@ -12,6 +12,7 @@ export function runMaintenance(services: Services, signal: AbortSignal, onError:
   const sweep = async () => {
     try {
       await services.respondent.expireSessions();
+      await services.exportJobs.prune();
     } catch (e) {
       onError(e);
     }
