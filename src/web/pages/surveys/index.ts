@@ -11,6 +11,8 @@ import { requireActor } from '../../session.ts';
 import { isMissing, notFoundPage, SECTION, sendPage, surveyUrl, timeZone, when } from './common.ts';
 import { listPage } from './list.ts';
 import { outlineBody, outlineOf } from './outline.ts';
+import { surveyNav } from './response-common.ts';
+import { responseDataPages } from './response-pages.ts';
 
 const CSS = readFileSync(new URL('../../assets/surveys.css', import.meta.url));
 
@@ -49,6 +51,7 @@ async function outlinePage(services: Services, actor: Actor, id: string, request
   const link = `${services.config.publicUrl}/jfe/form/${encodeURIComponent(info.id)}`;
   return sendPage(request, reply, 200, info.name, html`<p><a href="${SECTION}">Back to your surveys</a></p>
     <h1>${info.name}</h1>
+    ${surveyNav(info.id, 'outline')}
     ${notice(imported ? 'The survey was imported.' : undefined)}
     <dl class="ids"><dt>Survey ID</dt><dd>${info.id}</dd><dt>Status</dt><dd>${info.status}</dd><dt>Modified</dt><dd>${when(info.modifiedAt, tz)}</dd></dl>
     <h2>Anonymous link</h2>
@@ -126,6 +129,7 @@ export async function surveysPages(app: FastifyInstance, services: Services): Pr
   }));
 
   lifecycleRoutes(app, services);
+  responseDataPages(app, services);
 
   // Only the upload route parses multipart; the file is held in memory (the service reads it whole anyway).
   const received = new WeakMap<FastifyRequest, Received>();

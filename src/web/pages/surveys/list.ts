@@ -37,7 +37,7 @@ function surveyRow(s: SurveyListEntry, token: string, tz: string): Html {
     : postButton(token, `${url}/activate`, 'Activate', `Activate ${s.name}`);
   return html`<tr><th scope="row"><a href="${url}">${s.name}</a></th>
     <td class="${s.status === 'Active' ? 'status-active' : ''}">${s.status}</td><td>${when(s.createdAt, tz)}</td><td>${when(s.modifiedAt, tz)}</td>
-    <td class="count">${s.responses > 0 ? String(s.responses) : html`<span aria-hidden="true">—</span><span class="visually-hidden">No responses</span>`}</td>
+    <td class="count">${s.responses > 0 ? html`<a href="${url}/responses" aria-label="${s.responses} ${s.responses === 1 ? 'response' : 'responses'} to ${s.name}">${String(s.responses)}</a>` : html`<span aria-hidden="true">—</span><span class="visually-hidden">No responses</span>`}</td>
     <td><div class="row-actions">${toggle}
       <a href="${url}/export.qsf" download aria-label="Export ${s.name} as QSF">Export QSF</a>
       ${postButton(token, `${url}/copy`, 'Copy', `Copy ${s.name}`)}
