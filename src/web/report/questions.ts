@@ -146,10 +146,12 @@ function textBody(t: TextSummary, title: string, level: number, c: RenderContext
       head: ['Count'],
       rows: item.words.map((w) => ({ header: w.word, cells: [c.fmt.count(w.count)] })),
     });
-    const latest = item.latest.length === 0 ? '' : html`<div class="rp-latest">${heading(level + 1, c.id(), 'Latest answers')}<ol>${item.latest.map((a) => html`<li><p class="rp-answer">${a.text}</p><p class="rp-when"><time datetime="${new Date(a.at).toISOString()}">${formatDateTime(a.at, c.timeZone)}</time></p></li>`)}</ol></div>`;
-    const head = t.items.length > 1 || name !== '' ? heading(level, id, name || title) : '';
+    const named = t.items.length > 1 || name !== '';
+    // Under the item's own heading when it has one; otherwise directly under the question's (no skipped level).
+    const latest = item.latest.length === 0 ? '' : html`<div class="rp-latest">${heading(named ? level + 1 : level, c.id(), 'Latest answers')}<ol>${item.latest.map((a) => html`<li><p class="rp-answer">${a.text}</p><p class="rp-when"><time datetime="${new Date(a.at).toISOString()}">${formatDateTime(a.at, c.timeZone)}</time></p></li>`)}</ol></div>`;
+    const head = named ? heading(level, id, name || title) : '';
     // A lone unnamed box has as many answers as the question, which the section already says.
-    const count = t.items.length > 1 || name !== '' ? html`<p class="rp-meta">${c.fmt.count(item.count)} answers</p>` : '';
+    const count = named ? html`<p class="rp-meta">${c.fmt.count(item.count)} answers</p>` : '';
     return html`<div class="rp-text-item">${head}${count}${words}${item.wordsApproximate ? html`<p class="rp-note">Word counts are approximate: rare words were dropped along the way to bound memory.</p>` : ''}${latest}</div>`;
   })}`;
 }
