@@ -16,6 +16,7 @@ import type { Services } from '../../../services/index.ts';
 import type { FileExportRequest } from '../../../services/responses.ts';
 import { html, type Html } from '../../html.ts';
 import { SECTION, sendPage, surveyUrl } from './common.ts';
+import { backgroundExportForm } from './export-jobs.ts';
 import {
   dateRangeFields, filterErrors, filterParams, finishedOnlyField, pageHead, queryOf, readFilter, RESPONSES_CSS, withResponseData,
   type DataContext, type FilterForm,
@@ -70,7 +71,8 @@ async function formPage(services: Services, c: DataContext, form: DownloadForm, 
       ${finishedOnlyField(form.filter)}
       <p class="hint">Preview responses and deleted responses are never included.</p>
       <div class="actions"><button type="submit">Download</button></div>
-    </form>`);
+    </form>
+    ${backgroundExportForm(c.surveyId, c.request.csrfToken)}`);
 }
 
 /** The form, or (once submitted) a redirect to the file's own address. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services/index.ts';
 import { downloadPages } from './downloads.ts';
+import { exportJobPages } from './export-jobs.ts';
 import { reportPages } from './report.ts';
 import { responsePages } from './response.ts';
 import { responsesTablePages } from './responses.ts';
@@ -14,5 +15,6 @@ export function responseDataPages(app: FastifyInstance, services: Services): voi
   responsesTablePages(app, services);
   responsePages(app, services);
   downloadPages(app, services);
+  exportJobPages(app, services);
   reportPages(app, services);
 }
