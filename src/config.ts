@@ -19,6 +19,10 @@ export interface Config {
   allowPrivateUrls: boolean;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (lockouts count per address). */
   trustProxy: boolean;
+  /** smtp(s)://user:pass@host:port: where invitations go; absent means the built-in outbox. */
+  smtpUrl: string | undefined;
+  /** Invitations per second per brand and worker process (MAIL_RATE_PER_BRAND; 0 = no limit). */
+  mailRatePerBrand: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +61,8 @@ const databaseUrl = z
   .string()
   .refine((s) => /^postgres(ql)?:\/\//.test(s), 'expected postgres://user@host:port/database (leave unset for the embedded SQLite)');
 
+const smtpUrlSchema = z.string().refine((s) => /^smtps?:\/\/[^/\s]+/.test(s), 'expected smtp://user:password@host:port or smtps://…');
+
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 /**
@@ -91,6 +97,8 @@ export function loadConfig(env: Env = process.env): Config {
     env.BOOTSTRAP_BRAND === undefined ? 'default' : check('BOOTSTRAP_BRAND', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a lower-case slug'), env.BOOTSTRAP_BRAND);
   const allowPrivateUrls = env.ALLOW_PRIVATE_URLS === undefined ? false : check('ALLOW_PRIVATE_URLS', flag, env.ALLOW_PRIVATE_URLS);
   const trustProxy = env.TRUST_PROXY === undefined ? false : check('TRUST_PROXY', flag, env.TRUST_PROXY);
+  const smtpUrl = env.SMTP_URL === undefined || env.SMTP_URL === '' ? undefined : check('SMTP_URL', smtpUrlSchema, env.SMTP_URL);
+  const mailRatePerBrand = env.MAIL_RATE_PER_BRAND === undefined ? 0 : check('MAIL_RATE_PER_BRAND', z.string().regex(/^\d+$/, 'expected a whole number').transform(Number), env.MAIL_RATE_PER_BRAND);
   if (!dbUrl || env.SECRET_KEY === undefined) mkdirSync(dataDir, { recursive: true });
   return {
     port: cfgPort,
@@ -103,5 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapBrandId,
     allowPrivateUrls,
     trustProxy,
+    smtpUrl,
+    mailRatePerBrand,
   };
 }

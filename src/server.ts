@@ -4,6 +4,7 @@ import { wrapiEndpoint } from './api/wrapi/endpoint.ts';
 import type { Services } from './services/index.ts';
 import { webApp } from './web/app.ts';
 import { respondentApp } from './web/respondent/app.ts';
+import { mailRoutes } from './web/mail/routes.ts';
 
 export interface AppOptions {
   logger?: boolean | LoggerOptions;
@@ -20,5 +21,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(wrapiEndpoint, { services });
   await app.register(webApp, { services });
   await app.register(respondentApp, { services });
+  await app.register(mailRoutes, { services });
   return app;
 }

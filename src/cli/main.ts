@@ -79,6 +79,8 @@ async function run(argv: string[]): Promise<void> {
         console.log('Insight worker started; stop it with SIGTERM.');
         const onError = (e: unknown) => console.error(`insight worker: ${e instanceof Error ? e.message : String(e)}`);
         await Promise.all([services.jobs.work(stop.signal, { onError }), runMaintenance(services, stop.signal, onError)]);
+        // The SMTP pool keeps connections open; without this the process would linger after SIGTERM.
+        services.distributions.transport.close();
       });
     case 'migrate':
       return withServices(loadConfig(), async (services) => {

@@ -30,6 +30,7 @@ export async function serve(config: Config): Promise<void> {
     await app.close();
     stopWorker.abort();
     await Promise.all([working, maintaining]);
+    services.distributions.transport.close();
     // Acknowledged page submits are already on disk; this only waits for a batch still committing.
     await services.respondent.writer.drain();
     await store.close();

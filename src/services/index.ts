@@ -11,7 +11,11 @@ import { MessagesService } from './messages.ts';
 import { SurveysService } from './surveys.ts';
 import { RespondentService } from './respondent.ts';
 import { ResponsesService } from './responses.ts';
+import { DistributionsService } from './distributions.ts';
+import { outboxTransport, smtpTransport } from './mailer.ts';
 import { ExportJobsService } from './export-jobs.ts';
+import { SubscriptionsService } from './subscriptions.ts';
+import { WebhookDelivery } from './webhooks.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -29,6 +33,9 @@ export interface Services {
   respondent: RespondentService;
   responses: ResponsesService;
   exportJobs: ExportJobsService;
+  subscriptions: SubscriptionsService;
+  webhooks: WebhookDelivery;
+  distributions: DistributionsService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -41,6 +48,15 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const respondent = new RespondentService(store, clock, accounts, jobs);
   surveys.onSurveyChanged = (surveyId) => respondent.forgetSurvey(surveyId);
   const responses = new ResponsesService(store, clock, accounts, surveys);
+  const subscriptions = new SubscriptionsService(store, clock, surveys, config.allowPrivateUrls);
+  const webhooks = new WebhookDelivery(store, clock, { allowPrivate: config.allowPrivateUrls }, jobs);
+  respondent.responseEvents = (response, timeZone) => subscriptions.responseStatements(response, timeZone);
+  surveys.onStatusChanged = (trx, brandId, surveyId, status) =>
+    subscriptions.publish(trx, { brandId, topic: status === 'Active' ? 'controlpanel.activateSurvey' : 'controlpanel.deactivateSurvey', msg: { SurveyID: surveyId, Status: status, BrandID: brandId } });
+  const panels = new PanelsService(store, clock, libraries);
+  panels.onPanelEvent = (trx, event) => subscriptions.publish(trx, event);
+  const mail = config.smtpUrl ? smtpTransport(config.smtpUrl) : outboxTransport;
+  const distributions = new DistributionsService(store, clock, accounts, libraries, jobs, respondent, config, mail);
   return {
     config,
     store,
@@ -50,11 +66,14 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     jobs,
     contacts: new ContactsService(store, clock, accounts, libraries, jobs, config.allowPrivateUrls),
     libraries,
-    panels: new PanelsService(store, clock, libraries),
+    panels,
     messages: new MessagesService(store, clock, libraries, config.publicUrl),
     surveys,
     respondent,
     responses,
     exportJobs: new ExportJobsService(config.dataDir, clock, jobs, accounts, responses),
+    subscriptions,
+    webhooks,
+    distributions,
   };
 }

@@ -11,7 +11,9 @@ import {
   serializeEmbeddedData,
   type RecipientFields,
 } from '../domain/recipients.ts';
+import type { Kysely } from 'kysely';
 import type { Store } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
 import { panelsStore, type MemberQuery, type MemberRow, type PanelRow } from '../store/panels.ts';
 import type { Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
@@ -134,7 +136,20 @@ function withoutEmpty(ed: Record<string, string>): Record<string, string> {
  * Panels (contact lists) and their recipients. Every method starts with the library check; a panel
  * or recipient of another library or brand answers exactly like one that does not exist.
  */
+/** A change to a panel, as a `mailinglist.*` event (created, deleted, recipientAdded/Updated/Removed, imported). */
+export interface PanelEvent {
+  brandId: string;
+  topic: string;
+  msg: Record<string, unknown>;
+}
+
 export class PanelsService {
+  /**
+   * Runs inside the transaction of every panel change (the webhook outbox write of the
+   * `mailinglist.*` events), so an event is stored exactly when its change is.
+   */
+  onPanelEvent: ((trx: Kysely<Database>, event: PanelEvent) => Promise<void>) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -157,8 +172,15 @@ export class PanelsService {
   async createPanel(actor: Actor, libraryId: string, name: string, category?: string): Promise<PanelInfo> {
     const lib = await this.libraries.require(actor, libraryId);
     const row = this.newPanelRow(actor, lib, name, category);
-    await panelsStore.insertPanel(this.db, row);
+    await this.db.transaction().execute(async (trx) => {
+      await panelsStore.insertPanel(trx, row);
+      await this.event(trx, actor, 'created', { PanelID: row.id, LibraryID: lib, Name: row.name });
+    });
     return toPanel(row);
+  }
+
+  private async event(trx: Kysely<Database>, actor: Actor, change: string, msg: Record<string, unknown>): Promise<void> {
+    await this.onPanelEvent?.(trx, { brandId: actor.brandId, topic: `mailinglist.${change}`, msg: { ...msg, BrandID: actor.brandId } });
   }
 
   private newPanelRow(actor: Actor, libraryId: string, name: string, category: string | undefined): PanelRow {
@@ -180,7 +202,10 @@ export class PanelsService {
 
   async deletePanel(actor: Actor, libraryId: string, panelId: string): Promise<void> {
     const panel = await this.requirePanel(actor, libraryId, panelId);
-    await this.db.transaction().execute((trx) => panelsStore.deletePanel(trx, actor.brandId, panel.id));
+    await this.db.transaction().execute(async (trx) => {
+      await panelsStore.deletePanel(trx, actor.brandId, panel.id);
+      await this.event(trx, actor, 'deleted', { PanelID: panel.id, LibraryID: panel.library_id });
+    });
   }
 
   /**
@@ -231,6 +256,7 @@ export class PanelsService {
         updated_at: now,
       };
       await panelsStore.insertMembers(trx, [row]);
+      await this.event(trx, actor, 'recipientAdded', { PanelID: panel.id, RecipientID: row.id });
       return toRecipient(row);
     });
   }
@@ -264,7 +290,10 @@ export class PanelsService {
       const base = patch.replaceEmbeddedData ? {} : parseEmbeddedData(row.embedded_data);
       set.embedded_data = serializeEmbeddedData(withoutEmpty({ ...base, ...cleanEmbeddedData(patch.embeddedData ?? {}) }));
     }
-    await panelsStore.updateMember(this.db, actor.brandId, row.id, set);
+    await this.db.transaction().execute(async (trx) => {
+      await panelsStore.updateMember(trx, actor.brandId, row.id, set);
+      await this.event(trx, actor, 'recipientUpdated', { PanelID: row.panel_id, RecipientID: row.id });
+    });
     return toRecipient({ ...row, ...set });
   }
 
@@ -272,7 +301,10 @@ export class PanelsService {
   async removeRecipient(actor: Actor, libraryId: string, panelId: string, recipientId: string): Promise<void> {
     const panel = await this.requirePanel(actor, libraryId, panelId);
     if (!isId('MLRP', recipientId)) throw invalidParam('RecipientID');
-    if (!(await panelsStore.deleteMember(this.db, actor.brandId, panel.id, recipientId))) throw invalidParam('RecipientID');
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await panelsStore.deleteMember(trx, actor.brandId, panel.id, recipientId))) throw invalidParam('RecipientID');
+      await this.event(trx, actor, 'recipientRemoved', { PanelID: panel.id, RecipientID: recipientId });
+    });
   }
 
   /**
@@ -415,6 +447,8 @@ export class PanelsService {
         }
         await panelsStore.insertMembers(trx, batch);
         result.count += batch.length;
+        // One event per import (not per row): a 100k-row import is one change to the panel.
+        await this.event(trx, actor, 'imported', { PanelID: panelId, LibraryID: lib, Count: result.count, IgnoredCount: result.ignoredCount });
         return result;
       });
     } catch (error) {

@@ -91,8 +91,11 @@ export interface SubmitRequest extends Visitor {
 export interface PageQuestionModel {
   qid: string;
   question: QsfQuestion;
+  /** The question's raw QSF payload, for what QsfQuestion leaves out (Configuration, Labels, flags). */
   payload: Record<string, unknown>;
+  /** Choice / row ids to show, in display order. */
   choiceOrder: string[];
+  /** Answer / scale point ids to show, in display order. */
   answerOrder: string[];
   answer?: QuestionAnswer;
   issues: ValidationIssue[];
@@ -214,6 +217,11 @@ export class RespondentService {
   // A long survey's state is tens of KB in memory: 5,000 bounds the cache to about 100 MB at worst.
   private readonly sessions = new Lru<string, LiveSession>(5000);
   private readonly messages = new Lru<string, { body: string | undefined; at: number }>(500);
+  /**
+   * Statements written in the same atomic write as a new response (the webhook outbox rows, so an
+   * event is stored exactly when its response is); set by the wiring in services/index.ts.
+   */
+  responseEvents: ((response: NewResponseRow, timeZone: string) => Statement[]) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -322,7 +330,7 @@ export class RespondentService {
     if (next.kind === 'end') {
       // A survey without a single page to show is finished as soon as it is entered.
       const response = this.responseRow({ head, rt, session }, next.state, 1, now, now);
-      statements.push(responsesStore.insert(response));
+      statements.push(...this.responseStatements(response, rt));
       row.status = 'finished';
       row.response_id = response.id;
     }
@@ -440,7 +448,7 @@ export class RespondentService {
     let responseId: string | null = null;
     if (state.ended) {
       const response = this.responseRow(l, state, 1, now, now);
-      statements.push(responsesStore.insert(response));
+      statements.push(...this.responseStatements(response, l.rt));
       responseId = response.id;
     }
     const change: SessionChange = {
@@ -674,6 +682,11 @@ export class RespondentService {
     };
   }
 
+  private responseStatements(response: NewResponseRow, rt: SurveyRuntime): Statement[] {
+    const insert = responsesStore.insert(response);
+    return this.responseEvents ? [insert, ...this.responseEvents(response, rt.timeZone)] : [insert];
+  }
+
   /**
    * Closes open sessions past their partial-data deadline: each becomes an unfinished response
    * (Finished=0) when something was answered and the survey keeps partial data, and is marked
@@ -702,7 +715,7 @@ export class RespondentService {
       const { state: _text, ...columns } = row;
       const session: LiveSession = { row: columns, state, member: await this.member(row) };
       const response = this.responseRow({ head, rt, session }, state, 0, row.updated_at, now);
-      statements.push(responsesStore.insert(response));
+      statements.push(...this.responseStatements(response, rt));
       responseId = response.id;
     }
     const change: SessionChange = {

@@ -1,7 +1,9 @@
 import { newId } from '../domain/ids.ts';
 import { IMPORT_FORMATS, SurveyFileError, UNSUPPORTED_IMPORT_FORMATS, parseQsf, type ImportFormat } from '../domain/survey/import.ts';
 import { parseAdvancedFormat } from '../domain/survey/txt-format.ts';
+import type { Kysely } from 'kysely';
 import type { Store } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
 import { accountsStore } from '../store/accounts.ts';
 import { responsesStore } from '../store/responses.ts';
 import { surveysStore, type SurveyListRow, type SurveyRow } from '../store/surveys.ts';
@@ -77,6 +79,8 @@ const toListEntry = (row: SurveyListRow, responses: number): SurveyListEntry => 
 export class SurveysService {
   /** Told after a survey's status changes or it is deleted (the respondent engine drops its cache). */
   onSurveyChanged: ((surveyId: string) => void) | undefined;
+  /** Runs inside the transaction that changes a survey's status (the webhook outbox write). */
+  onStatusChanged: ((trx: Kysely<Database>, brandId: string, surveyId: string, status: SurveyStatus) => Promise<void>) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -200,13 +204,19 @@ export class SurveysService {
     await this.db.transaction().execute(async (trx) => {
       await this.checkActiveLimit(trx, actor.brandId);
       await surveysStore.update(trx, actor.brandId, surveyId, { status: 'Active', last_activated_at: this.clock.now() });
+      await this.onStatusChanged?.(trx, actor.brandId, surveyId, 'Active');
     });
     this.onSurveyChanged?.(surveyId);
   }
 
   async deactivate(actor: Actor, surveyId: string): Promise<void> {
     const row = await this.accessible(actor, surveyId);
-    if (row.status !== 'Inactive') await surveysStore.update(this.db, actor.brandId, surveyId, { status: 'Inactive' });
+    if (row.status !== 'Inactive') {
+      await this.db.transaction().execute(async (trx) => {
+        await surveysStore.update(trx, actor.brandId, surveyId, { status: 'Inactive' });
+        await this.onStatusChanged?.(trx, actor.brandId, surveyId, 'Inactive');
+      });
+    }
     this.onSurveyChanged?.(surveyId);
   }
 

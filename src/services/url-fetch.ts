@@ -9,6 +9,7 @@
  * - Redirects are followed (at most `maxRedirects`), each hop through the same checks.
  * - The body is capped at `maxBytes` and the whole fetch at `timeoutMs`.
  * `allowPrivate` (the operator's ALLOW_PRIVATE_URLS) lifts only the address rule.
+ * `postUrl` (webhook deliveries) sends one POST under the same rules and never follows a redirect.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -35,7 +36,13 @@ export interface FetchOptions {
   maxRedirects?: number;
   /** Decides which resolved addresses may be connected to; default: public unicast only (unless allowPrivate). */
   allowAddress?: (address: string) => boolean;
+  /** The resolver under the check (default dns.lookup with all: true); tests inject a rebinding one here. */
+  resolve?: Resolver;
 }
+
+export type Resolver = (hostname: string, options: { all: true; family: number }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
 
 export interface FetchedDocument {
   body: Buffer;
@@ -69,9 +76,9 @@ function checkUrl(raw: string): URL {
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** A `lookup` for http.request that refuses the host when any of its addresses is not allowed. */
-function guardedLookup(allowed: (address: string) => boolean) {
+function guardedLookup(allowed: (address: string) => boolean, resolve: Resolver) {
   return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void => {
-    dnsLookup(hostname, { all: true, family: typeof options.family === 'number' ? options.family : 0 }, (err, addresses) => {
+    resolve(hostname, { all: true, family: typeof options.family === 'number' ? options.family : 0 }, (err, addresses) => {
       if (err) return callback(err, []);
       if (addresses.length === 0 || addresses.some((a) => !allowed(a.address))) {
         return callback(Object.assign(new UrlFetchError('address', `${hostname} resolves to an address that may not be fetched`), { code: 'EADDRREFUSED' }), []);
@@ -91,21 +98,45 @@ interface Hop {
   body: Buffer | undefined;
 }
 
-function requestOnce(url: URL, allowed: (address: string) => boolean, maxBytes: number, deadline: number): Promise<Hop> {
+interface Send {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** Answer any status with its (capped) body instead of refusing all but 200. */
+  anyStatus?: boolean;
+}
+
+const GET: Send = { method: 'GET', headers: { 'User-Agent': 'Insight URL fetch', Accept: '*/*' } };
+
+function requestOnce(url: URL, allowed: (address: string) => boolean, resolver: Resolver, maxBytes: number, deadline: number, send: Send = GET): Promise<Hop> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) && !allowed(host)) return Promise.reject(new UrlFetchError('address', `${host} may not be fetched`));
   const client = url.protocol === 'https:' ? https : http;
+  const headers = send.body ? { ...send.headers, 'Content-Length': String(send.body.length) } : send.headers;
   return new Promise<Hop>((resolve, reject) => {
-    const req = client.request(url, { method: 'GET', lookup: guardedLookup(allowed) as never, headers: { 'User-Agent': 'Insight URL fetch', Accept: '*/*' } }, (res) => {
+    // agent: false — a pooled socket would skip the guarded lookup for a host resolved earlier.
+    const req = client.request(url, { method: send.method, agent: false, lookup: guardedLookup(allowed, resolver) as never, headers }, (res) => {
       const status = res.statusCode ?? 0;
       const contentType = res.headers['content-type'];
       if (status >= 300 && status < 400) {
         res.resume();
         return resolve({ status, location: res.headers.location, contentType, body: undefined });
       }
-      if (status !== 200) {
+      if (status !== 200 && !send.anyStatus) {
         res.resume();
         return reject(new UrlFetchError('status', `the server answered HTTP ${status}`));
+      }
+      if (send.anyStatus) {
+        // The status is the answer; of the body only a bounded start is kept (an error text to log).
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < maxBytes) chunks.push(chunk.subarray(0, maxBytes - size));
+          size += chunk.length;
+        });
+        res.on('end', () => resolve({ status, location: undefined, contentType, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+        return;
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
@@ -125,19 +156,23 @@ function requestOnce(url: URL, allowed: (address: string) => boolean, maxBytes: 
     const timer = setTimeout(() => req.destroy(new UrlFetchError('timeout', 'the fetch timed out')), Math.max(0, deadline - Date.now()));
     req.on('close', () => clearTimeout(timer));
     req.on('error', (error) => reject(error instanceof UrlFetchError ? error : ((error as { cause?: unknown }).cause instanceof UrlFetchError ? (error as { cause: UrlFetchError }).cause : new UrlFetchError('network', error.message))));
-    req.end();
+    req.end(send.body);
   });
+}
+
+function allowedBy(options: FetchOptions): (address: string) => boolean {
+  return options.allowAddress ?? (options.allowPrivate ? (a: string) => ipaddr.isValid(a) : isPublicAddress);
 }
 
 /** Fetches a document from a user-supplied http(s) URL under the rules above. */
 export async function fetchUrl(rawUrl: string, options: FetchOptions = {}): Promise<FetchedDocument> {
-  const allowed = options.allowAddress ?? (options.allowPrivate ? (a: string) => ipaddr.isValid(a) : isPublicAddress);
+  const allowed = allowedBy(options);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const maxRedirects = options.maxRedirects ?? 3;
   let url = checkUrl(rawUrl);
   for (let hop = 0; ; hop++) {
-    const res = await requestOnce(url, allowed, maxBytes, deadline);
+    const res = await requestOnce(url, allowed, options.resolve ?? systemResolver, maxBytes, deadline);
     if (res.body) return { body: res.body, contentType: res.contentType, url: url.href };
     if (!res.location || hop >= maxRedirects) throw new UrlFetchError('redirect', 'too many redirects, or a redirect without a Location');
     try {
@@ -146,4 +181,38 @@ export async function fetchUrl(rawUrl: string, options: FetchOptions = {}): Prom
       throw error instanceof UrlFetchError && error.reason === 'scheme' ? new UrlFetchError('redirect', 'a redirect to a URL that may not be fetched') : error;
     }
   }
+}
+
+export interface PostResult {
+  status: number;
+  /** The answer's first bytes (capped at maxBytes; empty for a redirect). */
+  body: Buffer;
+  /** Where a 3xx answer pointed (not followed). */
+  location: string | undefined;
+}
+
+/**
+ * POSTs `body` to a user-supplied URL under the same address rules, and answers whatever status the
+ * server gave: a redirect is reported, never followed (a receiver must not bounce us elsewhere).
+ */
+export async function postUrl(rawUrl: string, body: Buffer, headers: Record<string, string>, options: FetchOptions = {}): Promise<PostResult> {
+  const url = checkUrl(rawUrl);
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const res = await requestOnce(url, allowedBy(options), options.resolve ?? systemResolver, options.maxBytes ?? 64 * 1024, deadline, {
+    method: 'POST', headers, body, anyStatus: true,
+  });
+  return { status: res.status, body: res.body ?? Buffer.alloc(0), location: res.location };
+}
+
+/**
+ * The checks that can be made before any lookup: a parseable http(s) URL, and no IP literal (or
+ * `localhost` name) outside the allowed addresses. Throws UrlFetchError.
+ */
+export function checkTargetUrl(rawUrl: string, options: FetchOptions = {}): URL {
+  const url = checkUrl(rawUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const allowed = allowedBy(options);
+  if (isIP(host) && !allowed(host)) throw new UrlFetchError('address', `${host} may not be fetched`);
+  if (!options.allowPrivate && !options.allowAddress && (host === 'localhost' || host.endsWith('.localhost'))) throw new UrlFetchError('address', `${host} may not be fetched`);
+  return url;
 }

@@ -6,6 +6,8 @@ import * as m0002 from './migrations/0002_contacts.ts';
 import * as m0003ce from './migrations/0003_contacts_email.ts';
 import * as m0004sv from './migrations/0004_surveys.ts';
 import * as m0005rs from './migrations/0005_responses.ts';
+import * as m0006sub from './migrations/0006_subscriptions.ts';
+import * as m0007ds from './migrations/0007_distributions.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +16,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_contacts_email': m0003ce,
   '0004_surveys': m0004sv,
   '0005_responses': m0005rs,
+  '0006_subscriptions': m0006sub,
+  '0007_distributions': m0007ds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -100,6 +100,11 @@ export interface Database {
   survey_sessions: SurveySessionsTable;
   responses: ResponsesTable;
   distributions: DistributionsTable;
+  distribution_recipients: DistributionRecipientsTable;
+  mail_outbox: MailOutboxTable;
+  subscriptions: SubscriptionsTable;
+  subscription_topics: SubscriptionTopicsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface PanelsTable {
@@ -286,5 +291,96 @@ export interface DistributionsTable {
   /** 'Individual' | 'Multiple' | 'Anonymous' */
   link_type: string;
   expiration_date: number | null;
+  created_at: number;
+  // Mail columns (0007); null on link-only distributions made before them.
+  parent_id: string | null;
+  /** 'Invite' | 'Reminder' | 'Links' (createDistribution: no mail) */
+  request_type: string | null;
+  description: string | null;
+  /** 'Pending' | 'Done' | 'Cancelled' */
+  status: string | null;
+  send_date: number | null;
+  from_email: string | null;
+  from_name: string | null;
+  sent_from_address: string | null;
+  subject: string | null;
+  message_library_id: string | null;
+  message_id: string | null;
+  recipient_library_id: string | null;
+  job_id: string | null;
+  approx_emails: number | null;
+  /** 1 once the recipient rows exist (written in the same transaction as they are). */
+  materialized: number | null;
+  cancelled_at: number | null;
+  modified_at: number | null;
+}
+
+export interface DistributionRecipientsTable {
+  distribution_id: string;
+  recipient_id: string;
+  brand_id: string;
+  position: number;
+  email: string | null;
+  /** 'queued' | 'sending' | 'sent' | 'failed' | 'skipped' */
+  status: string;
+  /** The Message-ID header of this recipient's e-mail: fixed before the first attempt. */
+  mail_message_id: string;
+  attempts: number;
+  error: string | null;
+  claimed_by: string | null;
+  sent_at: number | null;
+  failed_at: number | null;
+  bounced_at: number | null;
+  opened_at: number | null;
+  updated_at: number;
+}
+
+export interface MailOutboxTable {
+  mail_message_id: string;
+  brand_id: string;
+  distribution_id: string | null;
+  recipient_id: string | null;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** JSON object of the extra headers. */
+  headers: string;
+  created_at: number;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  brand_id: string;
+  owner_id: string;
+  name: string;
+  publication_url: string;
+  /** The patterns as given, comma-separated (subscription_topics holds one row each). */
+  topics: string;
+  encrypt: number;
+  shared_key: string | null;
+  created_at: number;
+}
+
+export interface SubscriptionTopicsTable {
+  subscription_id: string;
+  brand_id: string;
+  pattern: string;
+}
+
+export interface WebhookDeliveriesTable {
+  /** `<job id>#<attempt>`. */
+  id: string;
+  subscription_id: string;
+  brand_id: string;
+  job_id: string;
+  topic: string;
+  attempt: number;
+  /** 'delivered' | 'retry' | 'failed' */
+  outcome: string;
+  http_status: number | null;
+  latency_ms: number;
+  error: string | null;
   created_at: number;
 }

@@ -18,6 +18,7 @@ function nav(actor: Actor | undefined, current: string | undefined, csrfToken: s
     ['/surveys', 'Surveys'],
     ['/contacts', 'Contacts'],
     ['/messages', 'Messages'],
+    ['/subscriptions', 'Webhooks'],
   ];
   if (isBrandAdmin(actor)) links.push(['/admin/users', 'Users'], ['/admin/divisions', 'Divisions'], ['/admin/groups', 'Groups']);
   links.push(['/WRAPI/ControlPanel/docs.php', 'API reference']);

@@ -6,7 +6,9 @@ import { authPages } from './auth.ts';
 import { contactsPages } from './contacts/index.ts';
 import { docsPages } from './docs.ts';
 import { messagePages } from './messages.ts';
+import { outboxPages } from './outbox.ts';
 import { surveysPages } from './surveys/index.ts';
+import { subscriptionsPages } from './subscriptions.ts';
 
 /** Every page group of the web UI; each file owns its routes. */
 export async function pages(app: FastifyInstance, services: Services): Promise<void> {
@@ -16,5 +18,7 @@ export async function pages(app: FastifyInstance, services: Services): Promise<v
   await docsPages(app, services);
   await contactsPages(app, services);
   await messagePages(app, services);
+  await outboxPages(app, services);
   await surveysPages(app, services);
+  await subscriptionsPages(app, services);
 }

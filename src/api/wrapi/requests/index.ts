@@ -5,3 +5,5 @@ import './panels.ts';
 import './contacts.ts';
 import './surveys.ts';
 import './responses.ts';
+import './subscriptions.ts';
+import './distributions.ts';
