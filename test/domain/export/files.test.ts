@@ -10,7 +10,7 @@ import { modernLayout, uniqueNames, type ExportResponse } from '../../../src/dom
 import { XLSX_MAX_ROWS, XLSX_MAX_TEXT } from '../../../src/domain/export/xlsx.ts';
 import { readQsf, type QsfSurvey } from '../../../src/domain/survey/qsf.ts';
 import { FIXTURES } from '../survey/fixtures.ts';
-import { loadSurvey, recordedRecords, setName } from './recorded-responses.ts';
+import { T0, loadSurvey, recordedRecords, setName, sq, storedResponse, syntheticSurvey } from './recorded-responses.ts';
 
 /** A Writable that keeps what it is given. */
 class Collector extends Writable {
@@ -465,10 +465,6 @@ describe('streaming', () => {
 
 // ---- a small synthetic survey ----------------------------------------------------------------
 
-function sq(payload: Record<string, unknown>): Record<string, unknown> {
-  return { SurveyID: 'SV_1', Element: 'SQ', PrimaryAttribute: payload.QuestionID, Payload: payload };
-}
-
 const QUESTIONS: Record<string, unknown>[] = [
   {
     QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: '<p>Fruit?</p>',
@@ -484,31 +480,7 @@ const QUESTIONS: Record<string, unknown>[] = [
 ];
 
 function synthetic(): QsfSurvey {
-  return readQsf({
-    SurveyEntry: { SurveyID: 'SV_1', SurveyName: 'Synthetic' },
-    SurveyElements: [
-      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: QUESTIONS.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
-      {
-        Element: 'FL',
-        Payload: {
-          Type: 'Root', FlowID: 'FL_1',
-          Flow: [
-            { Type: 'EmbeddedData', FlowID: 'FL_2', EmbeddedData: [{ Field: 'SubjectID' }, { Field: '<img src=x onerror=alert(1)>' }] },
-            { Type: 'Block', ID: 'BL_a', FlowID: 'FL_3' },
-          ],
-        },
-      },
-      ...QUESTIONS.map(sq),
-    ],
-  });
+  return syntheticSurvey(QUESTIONS, ['SubjectID', '<img src=x onerror=alert(1)>']);
 }
 
-const T0 = Date.UTC(2015, 2, 2, 18, 50, 13);
-
-function response(overrides: Partial<StoredResponse> = {}): StoredResponse {
-  return {
-    responseId: 'R_1', responseSetId: 'RS_0default000001', name: 'Freeborni, Anopheles', externalRef: null,
-    email: 'a/b@example.com', ipAddress: null, status: 0, startDate: T0, endDate: T0 + 27_000, finished: 1,
-    values: {}, embedded: {}, displayed: [], ...overrides,
-  };
-}
+const response = storedResponse;

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { DIALECT, FIXTURES } from '../survey/fixtures.ts';
-import { loadSurvey, recordedRecords, setName } from './recorded-responses.ts';
+import { loadSurvey, recordedRecords, setName, sq, storedResponse, syntheticSurvey } from './recorded-responses.ts';
 import {
   columnKey,
   legacyChunks,
@@ -48,10 +48,6 @@ describe('Format=CSV reproduces every recorded export byte for byte', () => {
 
 // A small synthetic survey: embedded data, MC single with recodes and a text choice, MC multi,
 // a Likert matrix, a text question, and a side-by-side question with a `#` in its column names.
-function sq(payload: Record<string, unknown>): Record<string, unknown> {
-  return { SurveyID: 'SV_1', Element: 'SQ', PrimaryAttribute: payload.QuestionID, Payload: payload };
-}
-
 const SYNTHETIC_QUESTIONS: Record<string, unknown>[] = [
   {
     QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: 'Fruit?',
@@ -80,35 +76,11 @@ const SYNTHETIC_QUESTIONS: Record<string, unknown>[] = [
   },
 ];
 
-function syntheticSurvey(): QsfSurvey {
-  return readQsf({
-    SurveyEntry: { SurveyID: 'SV_1', SurveyName: 'Synthetic' },
-    SurveyElements: [
-      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: SYNTHETIC_QUESTIONS.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
-      {
-        Element: 'FL',
-        Payload: {
-          Type: 'Root', FlowID: 'FL_1',
-          Flow: [
-            { Type: 'EmbeddedData', FlowID: 'FL_2', EmbeddedData: [{ Field: 'SubjectID' }, { Field: '<img src=x onerror=alert(1)>' }] },
-            { Type: 'Block', ID: 'BL_a', FlowID: 'FL_3' },
-          ],
-        },
-      },
-      ...SYNTHETIC_QUESTIONS.map(sq),
-    ],
-  });
+function synthetic(): QsfSurvey {
+  return syntheticSurvey(SYNTHETIC_QUESTIONS, ['SubjectID', '<img src=x onerror=alert(1)>']);
 }
 
-const T0 = Date.UTC(2015, 2, 2, 18, 50, 13);
-
-function response(overrides: Partial<StoredResponse> = {}): StoredResponse {
-  return {
-    responseId: 'R_1', responseSetId: 'RS_0default000001', name: 'Freeborni, Anopheles', externalRef: null,
-    email: 'a/b@example.com', ipAddress: null, status: 0, startDate: T0, endDate: T0 + 27_000, finished: 1,
-    values: {}, embedded: {}, displayed: [], ...overrides,
-  };
-}
+const response = storedResponse;
 
 const write = (format: LegacyFormat, survey: QsfSurvey, rows: StoredResponse[], options: LegacyExportOptions = {}): string =>
   legacyDocument(legacyWriter(format, prepareLegacyExport(survey, { responseSetName: setName, ...options })), rows);
@@ -139,7 +111,7 @@ describe('Format=JSON', () => {
   });
 
   it('keys responses by ResponseID in order, with §3.2 value types', () => {
-    const survey = syntheticSurvey();
+    const survey = synthetic();
     const rows = [
       response({ values: { QID1: 20, QID2_1: 1, QID3_2: 2, QID4: 'tall/short \u00e9' }, embedded: { SubjectID: 'PY0001' }, location: { latitude: 41.64, longitude: -86.07, accuracy: -1 } }),
       response({ responseId: 'R_2', name: null, finished: 0, status: 2 }),
@@ -163,8 +135,8 @@ describe('Format=JSON', () => {
   });
 
   it('an export with no responses is {} (or PHP\'s [] when asked)', () => {
-    expect(write('JSON', syntheticSurvey(), [])).toBe('{}');
-    expect(write('JSON', syntheticSurvey(), [], { emptyJson: '[]' })).toBe('[]');
+    expect(write('JSON', synthetic(), [])).toBe('{}');
+    expect(write('JSON', synthetic(), [], { emptyJson: '[]' })).toBe('[]');
   });
 
   it('keeps column order for integer-like keys and lets a repeated key keep its first place', () => {
@@ -183,7 +155,7 @@ describe('Format=JSON', () => {
 
 describe('Format=XML', () => {
   it('one <Response> per response, one element per column, escaped and well-formed', () => {
-    const survey = syntheticSurvey();
+    const survey = synthetic();
     const rows = [response({ values: { QID4: '<b>bold</b> & "q"', 'QID5#1_1': 2 }, embedded: { SubjectID: 'x' } }), response({ responseId: 'R_2' })];
     const body = write('XML', survey, rows);
     expect(XMLValidator.validate(body)).toBe(true);
@@ -218,7 +190,7 @@ describe('Format=XML', () => {
 
 describe('Format=HTML', () => {
   it('is a table whose every header and cell is inert text', () => {
-    const survey = syntheticSurvey();
+    const survey = synthetic();
     const evil = '<script>alert(1)</script><img src=x onerror="alert(2)">';
     const body = write('HTML', survey, [response({ name: evil, values: { QID4: evil, QID1_TEXT: evil }, embedded: { SubjectID: evil } })]);
     const tags = new Set([...body.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()));
@@ -233,7 +205,7 @@ describe('Format=HTML', () => {
 
 describe('CSV cells', () => {
   it('quotes when needed and defuses formulas, leaving numbers alone', () => {
-    const survey = syntheticSurvey();
+    const survey = synthetic();
     const body = write('CSV', survey, [response({ values: { QID4: '=HYPERLINK("http://x","y")', QID1_TEXT: 'a,b\nc', 'QID5#1_1': -1 }, embedded: { SubjectID: '-5 apples' } })]);
     const line = body.split('\n').slice(2).join('\n');
     expect(line).toContain(`,"'=HYPERLINK(""http://x"",""y"")",`);
@@ -245,7 +217,7 @@ describe('CSV cells', () => {
   });
 
   it("'named' dialect splits Name into RecipientLastName and RecipientFirstName", () => {
-    const body = write('CSV', syntheticSurvey(), [response({ name: 'Doe, Jane Q', email: 'j@x.org' })], { dialect: 'named' });
+    const body = write('CSV', synthetic(), [response({ name: 'Doe, Jane Q', email: 'j@x.org' })], { dialect: 'named' });
     const [names, , ids, row] = parse(body, { relax_column_count: true }) as string[][];
     const at = (col: string): string => row[names.indexOf(col)];
     expect([at('RecipientLastName'), at('RecipientFirstName'), at('RecipientEmail')]).toEqual(['Doe', 'Jane Q', 'j@x.org']);
@@ -259,7 +231,7 @@ describe('CSV cells', () => {
 });
 
 describe('column options', () => {
-  const survey = syntheticSurvey();
+  const survey = synthetic();
   const header = (options: LegacyExportOptions): string[] => (parse(write('CSV', survey, [], options), { bom: true, relax_column_count: true }) as string[][])[0];
 
   it('ExportTags=0 numbers question and embedded columns on from V11; location keeps its names', () => {
@@ -382,7 +354,7 @@ describe('UnansweredRecode', () => {
 });
 
 describe('dates', () => {
-  const survey = syntheticSurvey();
+  const survey = synthetic();
   const start = (options: LegacyExportOptions): unknown =>
     (JSON.parse(write('JSON', survey, [response()], options)) as Record<string, Record<string, unknown>>).R_1.StartDate;
 

@@ -56,3 +56,42 @@ export function recordedRecords(name: string, exp: LegacyExport): StoredResponse
   const headerRows = exp.dialect === 'named' ? 3 : 2;
   return all.slice(headerRows).map((row) => recordFromRow(exp, row));
 }
+
+// ---- synthetic surveys and responses ------------------------------------------------------------
+
+/** A question element (`SQ`) around a payload. */
+export function sq(payload: Record<string, unknown>): Record<string, unknown> {
+  return { SurveyID: 'SV_1', Element: 'SQ', PrimaryAttribute: payload.QuestionID, Payload: payload };
+}
+
+/** One block holding `questions` in order, after an embedded-data element declaring `fields`. */
+export function syntheticSurvey(questions: Record<string, unknown>[], fields: string[], name = 'Synthetic'): QsfSurvey {
+  return readQsf({
+    SurveyEntry: { SurveyID: 'SV_1', SurveyName: name },
+    SurveyElements: [
+      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: questions.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
+      {
+        Element: 'FL',
+        Payload: {
+          Type: 'Root', FlowID: 'FL_1',
+          Flow: [
+            { Type: 'EmbeddedData', FlowID: 'FL_2', EmbeddedData: fields.map((Field) => ({ Field })) },
+            { Type: 'Block', ID: 'BL_a', FlowID: 'FL_3' },
+          ],
+        },
+      },
+      ...questions.map(sq),
+    ],
+  });
+}
+
+export const T0 = Date.UTC(2015, 2, 2, 18, 50, 13);
+
+/** A finished response recorded at T0 (27 s long), with what the test overrides. */
+export function storedResponse(overrides: Partial<StoredResponse> = {}): StoredResponse {
+  return {
+    responseId: 'R_1', responseSetId: 'RS_0default000001', name: 'Freeborni, Anopheles', externalRef: null,
+    email: 'a/b@example.com', ipAddress: null, status: 0, startDate: T0, endDate: T0 + 27_000, finished: 1,
+    values: {}, embedded: {}, displayed: [], ...overrides,
+  };
+}

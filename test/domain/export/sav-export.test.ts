@@ -16,10 +16,10 @@ import { LegacyExportOptionError, prepareLegacyExport, type StoredResponse } fro
 import type { ExportResponse } from '../../../src/domain/export/modern-layout.ts';
 import { SavRowsChangedError, savExport } from '../../../src/domain/export/sav-export.ts';
 import { isSavName } from '../../../src/domain/export/sav.ts';
-import { readQsf, type QsfSurvey } from '../../../src/domain/survey/qsf.ts';
+import type { QsfSurvey } from '../../../src/domain/survey/qsf.ts';
 import { DIALECT } from '../survey/fixtures.ts';
 import { psppRead, psppResaved, requirePspp, type PsppView } from './pspp.ts';
-import { loadSurvey, recordedRecords, setName } from './recorded-responses.ts';
+import { loadSurvey, recordedRecords, setName, storedResponse, syntheticSurvey } from './recorded-responses.ts';
 
 let dir = '';
 
@@ -220,10 +220,6 @@ describe('sav export of recorded responses', () => {
 
 // ---- a synthetic survey ---------------------------------------------------------------------
 
-function sq(payload: Record<string, unknown>): Record<string, unknown> {
-  return { SurveyID: 'SV_1', Element: 'SQ', PrimaryAttribute: payload.QuestionID, Payload: payload };
-}
-
 const QUESTIONS: Record<string, unknown>[] = [
   {
     QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: '<p>Fruit? <b>&amp;</b> "more"</p>',
@@ -244,34 +240,10 @@ const QUESTIONS: Record<string, unknown>[] = [
 ];
 
 function synthetic(): QsfSurvey {
-  return readQsf({
-    SurveyEntry: { SurveyID: 'SV_1', SurveyName: 'Synthetic "survey" ✓' },
-    SurveyElements: [
-      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: QUESTIONS.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
-      {
-        Element: 'FL',
-        Payload: {
-          Type: 'Root', FlowID: 'FL_1',
-          Flow: [
-            { Type: 'EmbeddedData', FlowID: 'FL_2', EmbeddedData: [{ Field: 'ZIP' }, { Field: 'note, "quoted"' }, { Field: 'note_quoted' }, { Field: 'zip' }] },
-            { Type: 'Block', ID: 'BL_a', FlowID: 'FL_3' },
-          ],
-        },
-      },
-      ...QUESTIONS.map(sq),
-    ],
-  });
+  return syntheticSurvey(QUESTIONS, ['ZIP', 'note, "quoted"', 'note_quoted', 'zip'], 'Synthetic "survey" ✓');
 }
 
-const T0 = Date.UTC(2015, 2, 2, 18, 50, 13);
-
-function response(overrides: Partial<StoredResponse> = {}): StoredResponse {
-  return {
-    responseId: 'R_1', responseSetId: 'RS_0default000001', name: 'Freeborni, Anopheles', externalRef: null,
-    email: 'a/b@example.com', ipAddress: null, status: 0, startDate: T0, endDate: T0 + 27_000, finished: 1,
-    values: {}, embedded: {}, displayed: [], ...overrides,
-  };
-}
+const response = storedResponse;
 
 const HOSTILE = 'He said "hi", then left;\nnew line\r\nCRLF\ttab — Ünïcødé ✓ 中文 😀';
 const FORMULA = '=HYPERLINK("http://evil.example","click")';
