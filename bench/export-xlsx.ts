@@ -13,31 +13,11 @@ import { exportFile, type FileFormat } from '../src/domain/export/files.ts';
 import type { StoredResponse } from '../src/domain/export/legacy-response-data.ts';
 import { modernLayout } from '../src/domain/export/modern-layout.ts';
 import { readQsf, type QsfSurvey } from '../src/domain/survey/qsf.ts';
+import { exportBenchSurvey } from './lib/export-survey.ts';
 import { mb, rowsOption } from './lib/harness.ts';
 
-const scale = (n: number): Record<string, { Display: string }> => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i + 1), { Display: `Point ${i + 1}` }]));
-const order = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
-
-/** 13 fixed columns, 2 embedded fields and 15 question columns: 30 in the modern layout. */
 function survey(): QsfSurvey {
-  const questions = [
-    { QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: 'Pick one', Choices: scale(5), ChoiceOrder: order(5) },
-    { QuestionID: 'QID2', DataExportTag: 'Q2', QuestionType: 'MC', Selector: 'MAVR', QuestionText: 'Pick any', Choices: scale(4), ChoiceOrder: order(4) },
-    {
-      QuestionID: 'QID3', DataExportTag: 'Q3', QuestionType: 'Matrix', Selector: 'Likert', SubSelector: 'SingleAnswer', QuestionText: 'Rate',
-      Choices: scale(5), ChoiceOrder: order(5), Answers: scale(7), AnswerOrder: order(7),
-    },
-    { QuestionID: 'QID4', DataExportTag: 'Q4', QuestionType: 'TE', Selector: 'SL', QuestionText: 'Name a fruit' },
-    { QuestionID: 'QID5', DataExportTag: 'Q5', QuestionType: 'Slider', Selector: 'HSLIDER', QuestionText: 'How much', Choices: scale(3), ChoiceOrder: order(3) },
-    { QuestionID: 'QID6', DataExportTag: 'Q6', QuestionType: 'TE', Selector: 'ML', QuestionText: 'Comments' },
-  ];
-  return readQsf({
-    SurveyElements: [
-      { Element: 'BL', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: questions.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
-      { Element: 'FL', Payload: { Type: 'Root', Flow: [{ Type: 'EmbeddedData', EmbeddedData: [{ Field: 'Cohort' }, { Field: 'Region' }] }, { Type: 'Block', ID: 'BL_a' }] } },
-      ...questions.map((q) => ({ Element: 'SQ', PrimaryAttribute: q.QuestionID, Payload: q })),
-    ],
-  });
+  return readQsf(exportBenchSurvey());
 }
 
 function* responses(count: number): Generator<StoredResponse> {

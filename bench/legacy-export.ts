@@ -18,36 +18,11 @@ import SQLite from 'better-sqlite3';
 import type { NewResponseRow } from '../src/store/responses.ts';
 import { stringify } from 'csv-stringify';
 import { parseArgs } from 'node:util';
+import { exportBenchSurvey } from './lib/export-survey.ts';
 import { BenchServer, bootInsight, mb, rssResponder } from './lib/harness.ts';
 
 const PAGE = 10_000;
 const SEED_BATCH = 20_000;
-
-const scale = (n: number): Record<string, { Display: string }> => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i + 1), { Display: `Point ${i + 1}` }]));
-const order = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
-
-/** 10 fixed columns, 2 embedded fields, 15 question columns and 3 location columns: 30 in all. */
-function surveyQsf(): string {
-  const questions = [
-    { QuestionID: 'QID1', DataExportTag: 'Q1', QuestionType: 'MC', Selector: 'SAVR', QuestionText: 'Pick one', Choices: scale(5), ChoiceOrder: order(5) },
-    { QuestionID: 'QID2', DataExportTag: 'Q2', QuestionType: 'MC', Selector: 'MAVR', QuestionText: 'Pick any', Choices: scale(4), ChoiceOrder: order(4) },
-    {
-      QuestionID: 'QID3', DataExportTag: 'Q3', QuestionType: 'Matrix', Selector: 'Likert', SubSelector: 'SingleAnswer', QuestionText: 'Rate',
-      Choices: scale(5), ChoiceOrder: order(5), Answers: scale(7), AnswerOrder: order(7),
-    },
-    { QuestionID: 'QID4', DataExportTag: 'Q4', QuestionType: 'TE', Selector: 'SL', QuestionText: 'Name a fruit' },
-    { QuestionID: 'QID5', DataExportTag: 'Q5', QuestionType: 'Slider', Selector: 'HSLIDER', QuestionText: 'How much', Choices: scale(3), ChoiceOrder: order(3) },
-    { QuestionID: 'QID6', DataExportTag: 'Q6', QuestionType: 'TE', Selector: 'ML', QuestionText: 'Comments' },
-  ];
-  return JSON.stringify({
-    SurveyEntry: { SurveyID: 'SV_0000000000bench', SurveyName: 'Bench survey' },
-    SurveyElements: [
-      { Element: 'BL', PrimaryAttribute: 'Survey Blocks', Payload: [{ Type: 'Default', ID: 'BL_a', BlockElements: questions.map((q) => ({ Type: 'Question', QuestionID: q.QuestionID })) }] },
-      { Element: 'FL', PrimaryAttribute: 'Survey Flow', Payload: { Type: 'Root', Flow: [{ Type: 'EmbeddedData', EmbeddedData: [{ Field: 'Cohort' }, { Field: 'Region' }] }, { Type: 'Block', ID: 'BL_a' }] } },
-      ...questions.map((q) => ({ Element: 'SQ', PrimaryAttribute: q.QuestionID, Payload: q })),
-    ],
-  });
-}
 
 /** The stored question cells of response i (keyed by columnKey, empty ones left out). */
 function values(i: number): Record<string, string | number> {
@@ -79,7 +54,7 @@ async function serve(): Promise<void> {
     if (answerRss(m) || m.cmd !== 'seed') return;
     const started = performance.now();
     const rows = m.rows ?? 0;
-    const surveyId = await services.surveys.importSurvey(actor, { format: 'QSF', source: async () => Buffer.from(surveyQsf()), activate: true });
+    const surveyId = await services.surveys.importSurvey(actor, { format: 'QSF', source: async () => Buffer.from(JSON.stringify(exportBenchSurvey())), activate: true });
     const t0 = Date.UTC(2025, 0, 1);
     let beforeLastPage = '';
     for (let from = 0; from < rows; from += SEED_BATCH) {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { WEBHOOK_JOB } from '../../src/store/subscriptions.ts';
 import type { TestEnv } from '../helpers/app.ts';
-import { BIN, cliDatabase } from '../helpers/cli.ts';
+import { cliDatabase, spawnWorker, until } from '../helpers/cli.ts';
 import { buildQsf, te } from '../helpers/qsf.ts';
 import { seedBrand } from '../helpers/seed.ts';
 
@@ -48,20 +48,9 @@ afterAll(async () => {
 });
 
 function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env, ALLOW_PRIVATE_URLS: '1', SECRET_KEY: SECRET },
-    stdio: 'ignore',
-  });
+  const child = spawnWorker({ ...db.env, ALLOW_PRIVATE_URLS: '1', SECRET_KEY: SECRET });
   children.push(child);
   return child;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 it('a worker killed mid-delivery and restarted loses no event and repeats at most the one in flight', { timeout: 120_000 }, async () => {

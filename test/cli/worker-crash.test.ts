@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { formatDateTime } from '../../src/domain/dates.ts';
@@ -6,7 +6,7 @@ import { createServices } from '../../src/services/index.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import type { TestEnv } from '../helpers/app.ts';
-import { BIN, cliDatabase } from '../helpers/cli.ts';
+import { cliDatabase, spawnWorker, until } from '../helpers/cli.ts';
 import { seedMailFixture, startSink, type Sink } from '../helpers/mail.ts';
 
 /**
@@ -33,20 +33,9 @@ afterAll(async () => {
 });
 
 function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env, SMTP_URL: sink.url, PUBLIC_URL: 'http://insight.test', SECRET_KEY: 'crash-test-secret-key-0123456789abcdef' },
-    stdio: 'ignore',
-  });
+  const child = spawnWorker({ ...db.env, SMTP_URL: sink.url, PUBLIC_URL: 'http://insight.test', SECRET_KEY: 'crash-test-secret-key-0123456789abcdef' });
   children.push(child);
   return child;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 it('a worker killed mid-send and restarted neither loses nor duplicates an invitation', { timeout: 120_000 }, async () => {

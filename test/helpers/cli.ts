@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,4 +47,18 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+/** Starts `insight worker` as a real process (its output ignored); the caller kills it. */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, 'worker'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: 'ignore' });
+}
+
+/** Polls `check` until it holds; throws after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
