@@ -138,6 +138,8 @@ interface LoadedSurvey {
   name: string;
   survey: QsfSurvey;
   columns: ExportColumn[];
+  /** Text-entry questions validated as numbers (the report summarises them as numbers). */
+  numericText: Set<string>;
 }
 
 /** Rows per keyset query: large enough to amortise the query, small enough to keep memory flat. */
@@ -174,12 +176,14 @@ export class ResponsesService {
     const cached = this.surveyCache.get(surveyId);
     if (cached && cached.modifiedAt === info.modifiedAt) return cached.loaded;
     let survey: QsfSurvey;
+    let doc: unknown;
     try {
-      survey = readQsf(JSON.parse(qsf.charCodeAt(0) === 0xfeff ? qsf.slice(1) : qsf));
+      doc = JSON.parse(qsf.charCodeAt(0) === 0xfeff ? qsf.slice(1) : qsf);
+      survey = readQsf(doc);
     } catch {
       throw conflict('The survey definition cannot be read.');
     }
-    const loaded = { id: surveyId, name: info.name, survey, columns: exportColumns(survey) };
+    const loaded = { id: surveyId, name: info.name, survey, columns: exportColumns(survey), numericText: numericTextQuestions(doc) };
     this.surveyCache.set(surveyId, { modifiedAt: info.modifiedAt, loaded });
     return loaded;
   }
@@ -358,9 +362,7 @@ export class ResponsesService {
   async report(actor: Actor, surveyId: string, filter: FileExportFilter = {}): Promise<SurveyReport> {
     this.requireDownload(actor);
     const s = await this.survey(actor, surveyId);
-    const { qsf } = await this.surveys.getDefinition(actor, surveyId);
-    const doc = JSON.parse(qsf.charCodeAt(0) === 0xfeff ? qsf.slice(1) : qsf) as unknown;
-    const report = createReport(s.survey, { timeZone: await this.accounts.timeZone(actor.brandId), numericText: numericTextQuestions(doc) });
+    const report = createReport(s.survey, { timeZone: await this.accounts.timeZone(actor.brandId), numericText: s.numericText });
     const rows = await this.stableRows(actor, s, filter);
     for await (const r of rows()) report.add(r);
     return report.result();

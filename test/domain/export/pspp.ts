@@ -59,7 +59,7 @@ export function psppRead(file: string, dir: string): PsppView {
 }
 
 /** pspp's CSV output: `Table: Name` followed by CSV lines, tables separated by blank lines. */
-function psppTables(text: string): Map<string, string[][]> {
+export function psppTables(text: string): Map<string, string[][]> {
   const tables = new Map<string, string[][]>();
   for (const block of text.split(/\n\n+/)) {
     const m = /^Table: (.*)\n/.exec(block);

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { psppTables } from './pspp.ts';
 import {
   type SavOptions, type SavValue, type SavVariable,
   isSavName, savCaseCountPatch, savStream, savVariableName, savWriter, spssDate,
@@ -66,16 +67,6 @@ function psppRead(file: string): PsppView {
   const valueLabels = (tables.get('Value Labels') ?? [[]]).slice(1).map((r) => [(current = r[0] || current), r[1], r[2]]);
   const [header, ...rows] = parse(readFileSync(data, 'utf8'), { relax_column_count: false }) as string[][];
   return { info, variables, valueLabels, header, rows };
-}
-
-/** pspp's CSV output: `Table: Name` followed by CSV lines, tables separated by blank lines. */
-function psppTables(text: string): Map<string, string[][]> {
-  const tables = new Map<string, string[][]>();
-  for (const block of text.split(/\n\n+/)) {
-    const m = /^Table: (.*)\n/.exec(block);
-    if (m) tables.set(m[1], parse(block.slice(m[0].length), { relax_column_count: true }) as string[][]);
-  }
-  return tables;
 }
 
 function writeSav(name: string, variables: SavVariable[], rows: SavValue[][], options?: SavOptions): string {
