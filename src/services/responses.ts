@@ -32,8 +32,10 @@ import type { Store } from '../store/db.ts';
 import {
   IMPORTED_STATUS,
   PREVIEW_STATUS,
+  exportTuple,
   responsesStore,
   type ExportRow,
+  type ExportTuple,
   type NewResponseRow,
   type OpenSessionRow,
   type ResponseCounts,
@@ -143,7 +145,7 @@ interface LoadedSurvey {
 }
 
 /** Rows per keyset query: large enough to amortise the query, small enough to keep memory flat. */
-const BATCH = 2000;
+const BATCH = 1000;
 const IMPORT_BATCH = 400;
 /** Row errors listed in a refused import's message. */
 const ERRORS_SHOWN = 10;
@@ -261,18 +263,7 @@ export class ResponsesService {
       if (!from) throw invalidParam('LastResponseID');
       after = from.seq;
     }
-    const { db, store } = this;
-    let left = req.limit ?? Infinity;
-    return (async function* () {
-      while (left > 0) {
-        const size = Math.min(BATCH, left);
-        const rows = await responsesStore.pageForExport(db, store.dialect, f, after, size);
-        if (rows.length > 0) yield rows.map((r) => storedResponse(r, withDisplayed));
-        if (rows.length < size) return;
-        left -= rows.length;
-        after = (rows[rows.length - 1] as ExportRow).seq;
-      }
-    })();
+    return storedBatches(this.store, f, after, req.limit ?? Infinity, withDisplayed);
   }
 
   /** ResponsesInProgress=1: the open sessions as unfinished responses keyed by their FS_ IDs. */
@@ -316,14 +307,9 @@ export class ResponsesService {
       endFrom: filter.endFrom, endTo: filter.endTo, finished: filter.finished,
       uptoSeq: await responsesStore.lastSeq(this.db, actor.brandId, s.id),
     };
-    const { db, store } = this;
+    const store = this.store;
     return async function* () {
-      for (let after = 0; ;) {
-        const rows = await responsesStore.pageForExport(db, store.dialect, f, after, BATCH);
-        for (const r of rows) yield storedResponse(r, true);
-        if (rows.length < BATCH) return;
-        after = (rows[rows.length - 1] as ExportRow).seq;
-      }
+      for await (const batch of storedBatches(store, f, 0, Infinity, true)) yield* batch;
     };
   }
 
@@ -550,25 +536,59 @@ function emptyBatches(): AsyncIterable<StoredResponse[]> {
   return (async function* () {})();
 }
 
-function storedResponse(r: ExportRow, withDisplayed: boolean): StoredResponse {
-  const out: StoredResponse = {
-    responseId: r.id,
-    responseSetId: r.response_set_id,
-    name: r.name,
-    externalRef: r.external_ref,
-    email: r.email,
-    ipAddress: r.ip_address,
-    status: r.status,
-    startDate: r.start_date,
-    endDate: r.end_date,
-    finished: r.finished === 1 ? 1 : 0,
-    values: JSON.parse(r.answers_values) as StoredResponse['values'],
-    embedded: JSON.parse(r.embedded) as StoredResponse['embedded'],
-    // Only UnansweredRecode reads which questions were displayed.
-    displayed: withDisplayed ? (JSON.parse(r.displayed) as string[]) : [],
+/**
+ * The filtered responses after `after` (at most `limit`), as StoredResponses in keyset batches. On
+ * PostgreSQL the next batch is asked for before this one is handed over, so the database works on
+ * it while the caller formats this one.
+ */
+async function* storedBatches(store: Store, f: ResponseFilter, after: number, limit: number, withDisplayed: boolean): AsyncGenerator<StoredResponse[]> {
+  const fetch = (from: number, size: number): Promise<ExportTuple[]> => {
+    const page = responsesStore.pageForExport(store, f, from, size);
+    // Left unawaited if the caller stops early; its failure then has nobody to tell.
+    page.catch(() => undefined);
+    return page;
   };
-  if (r.location_latitude !== null || r.location_longitude !== null || r.location_accuracy !== null) {
-    out.location = { latitude: r.location_latitude ?? '', longitude: r.location_longitude ?? '', accuracy: r.location_accuracy ?? '' };
+  // On SQLite the read is synchronous: asking ahead would only hold two batches in memory.
+  const ahead = store.dialect === 'postgres';
+  let left = limit;
+  let size = Math.min(BATCH, left);
+  let next = size > 0 ? fetch(after, size) : undefined;
+  while (next) {
+    const rows = await next;
+    next = undefined;
+    left -= rows.length;
+    const more = rows.length === size && left > 0;
+    if (more) size = Math.min(BATCH, left);
+    if (more && ahead) next = fetch((rows[rows.length - 1] as ExportTuple)[0], size);
+    if (rows.length > 0) yield rows.map((r) => storedFromTuple(r, withDisplayed));
+    if (more && !ahead) next = fetch((rows[rows.length - 1] as ExportTuple)[0], size);
+  }
+}
+
+function storedResponse(r: ExportRow, withDisplayed: boolean): StoredResponse {
+  return storedFromTuple(exportTuple(r), withDisplayed);
+}
+
+function storedFromTuple(t: ExportTuple, withDisplayed: boolean): StoredResponse {
+  const [, id, responseSetId, status, finished, startDate, endDate, ipAddress, name, email, externalRef, latitude, longitude, accuracy, answers, embedded, displayed] = t;
+  const out: StoredResponse = {
+    responseId: id,
+    responseSetId,
+    name,
+    externalRef,
+    email,
+    ipAddress,
+    status,
+    startDate,
+    endDate,
+    finished: finished === 1 ? 1 : 0,
+    values: JSON.parse(answers) as StoredResponse['values'],
+    embedded: JSON.parse(embedded) as StoredResponse['embedded'],
+    // Only UnansweredRecode reads which questions were displayed.
+    displayed: withDisplayed ? (JSON.parse(displayed) as string[]) : [],
+  };
+  if (latitude !== null || longitude !== null || accuracy !== null) {
+    out.location = { latitude: latitude ?? '', longitude: longitude ?? '', accuracy: accuracy ?? '' };
   }
   return out;
 }

@@ -8,9 +8,29 @@ import { phpJson } from '../php-json.ts';
 import { formatDateTime, UNSET_DATETIME } from '../dates.ts';
 import { xmlText } from '../xml.ts';
 
-/** Zone offsets hold for a whole quarter hour except at a transition, which is checked for. */
-const QUARTER_HOUR = 15 * 60 * 1000;
-const offsets = new Map<string, number>();
+/**
+ * Zone offsets hold for a whole hour except at a transition, which is checked for (the offsets at
+ * both ends of the hour differ); no zone changes its offset and back within an hour.
+ */
+const WINDOW = 60 * 60 * 1000;
+const DAY = 24 * 60 * 60 * 1000;
+/** 0000-01-01 and 9999-12-31 23:59:59.999: the stamps toISOString writes with a 4-digit year. */
+const FIRST_ISO = -62_167_219_200_000;
+const LAST_ISO = 253_402_300_799_999;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+/** Hours remembered per zone, direct-mapped: exports read stamps in roughly rising order. */
+const SLOTS = 1024;
+
+interface ZoneCache {
+  starts: Float64Array;
+  offsets: Float64Array;
+}
+
+const zones = new Map<string, ZoneCache>();
+let lastZone = '';
+let lastCache: ZoneCache | undefined;
+let cachedDay = NaN;
+let cachedDayText = '';
 
 /** `YYYY-MM-DD HH:MM:SS` in `timeZone`, as formatDateTime writes it; a missing stamp reads as unset. */
 export function exportDateTime(ms: number, timeZone: string): string {
@@ -20,23 +40,46 @@ export function exportDateTime(ms: number, timeZone: string): string {
   return Number.isNaN(offset) ? formatDateTime(ms, timeZone) : utcText(ms + offset);
 }
 
+/**
+ * What toISOString writes, without its allocations: the date part is kept for the last day seen
+ * (consecutive responses mostly share it), the time is three table lookups.
+ */
 function utcText(ms: number): string {
-  const iso = new Date(ms).toISOString();
+  // A Date's time value is the stamp truncated towards zero (TimeClip).
+  const t = Math.trunc(ms);
   // Years outside 0000–9999 are written ±YYYYYY by toISOString; leave those to Intl.
-  return iso.length === 24 ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : formatDateTime(ms, 'UTC');
+  if (t < FIRST_ISO || t > LAST_ISO) return formatDateTime(ms, 'UTC');
+  const day = Math.floor(t / DAY) * DAY;
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = `${new Date(day).toISOString().slice(0, 10)} `;
+  }
+  const seconds = Math.floor((t - day) / 1000);
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds - hours * 3600) / 60);
+  return `${cachedDayText}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds - hours * 3600 - minutes * 60]}`;
 }
 
-/** The zone's offset for this quarter hour, or NaN when it changes within it. */
+/** The zone's offset for this hour, or NaN when it changes within it. */
 function zoneOffset(ms: number, timeZone: string): number {
-  const start = Math.floor(ms / QUARTER_HOUR) * QUARTER_HOUR;
-  const key = `${timeZone}|${start}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    const first = offsetAt(start, timeZone);
-    offset = first === offsetAt(start + QUARTER_HOUR - 1000, timeZone) ? first : NaN;
-    if (offsets.size >= 10_000) offsets.clear();
-    offsets.set(key, offset);
+  if (timeZone !== lastZone || lastCache === undefined) {
+    let cache = zones.get(timeZone);
+    if (cache === undefined) {
+      if (zones.size >= 64) zones.clear();
+      cache = { starts: new Float64Array(SLOTS).fill(NaN), offsets: new Float64Array(SLOTS) };
+      zones.set(timeZone, cache);
+    }
+    lastZone = timeZone;
+    lastCache = cache;
   }
+  const hour = Math.floor(ms / WINDOW);
+  const start = hour * WINDOW;
+  const slot = hour & (SLOTS - 1);
+  if (lastCache.starts[slot] === start) return lastCache.offsets[slot] as number;
+  const first = offsetAt(start, timeZone);
+  const offset = first === offsetAt(start + WINDOW - 1000, timeZone) ? first : NaN;
+  lastCache.starts[slot] = start;
+  lastCache.offsets[slot] = offset;
   return offset;
 }
 

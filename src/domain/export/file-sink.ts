@@ -79,9 +79,20 @@ export const PROGRESS_EVERY = 1000;
  * progress every PROGRESS_EVERY rows.
  */
 export async function* counted<T>(rows: AsyncIterable<T> | Iterable<T>, count: { rows: number }, onProgress?: (rowsDone: number) => void): AsyncGenerator<T> {
-  for await (const r of rows) {
-    yield r;
+  const done = (): void => {
     count.rows++;
     if (onProgress && count.rows % PROGRESS_EVERY === 0) onProgress(count.rows);
+  };
+  if (Symbol.asyncIterator in rows) {
+    for await (const r of rows) {
+      yield r;
+      done();
+    }
+  } else {
+    // `for await` over a plain iterable would wait a turn for every row on top of the yield.
+    for (const r of rows) {
+      yield r;
+      done();
+    }
   }
 }

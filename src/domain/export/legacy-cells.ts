@@ -28,10 +28,18 @@ interface PlannedCell {
   relabel?: Relabel;
 }
 
+/** One column's cell of a response. */
+export type CellReader = (r: StoredResponse) => Cell;
+
 export interface CellPlan {
   cells: PlannedCell[];
   /** The typed UnansweredRecode, or undefined when unset. */
   recode?: string | number;
+  /**
+   * Without UnansweredRecode a cell depends on its own column only: one reader per column, with
+   * the column's decisions (which field, which label table) taken once. Undefined with a recode.
+   */
+  readers?: CellReader[];
 }
 
 export interface CellPlanOptions extends MetaContext {
@@ -62,11 +70,15 @@ export function cellPlan(survey: QsfSurvey, columns: LegacyColumn[], options: Ce
       relabel: options.labels ? relabeler(q, col) : undefined,
     };
   });
-  return { cells, recode };
+  return { cells, recode, readers: recode === undefined ? cells.map(cellReader) : undefined };
 }
 
 export function rowCells(plan: CellPlan, r: StoredResponse): Cell[] {
   const out: Cell[] = new Array(plan.cells.length);
+  if (plan.readers) {
+    for (let i = 0; i < out.length; i++) out[i] = plan.readers[i](r);
+    return out;
+  }
   const answered = plan.recode === undefined ? undefined : answeredUnits(plan, r);
   const shown = plan.recode === undefined ? undefined : new Set(r.displayed);
   for (let i = 0; i < plan.cells.length; i++) {
@@ -93,6 +105,42 @@ function questionCell(plan: CellPlan, c: PlannedCell, r: StoredResponse, answere
   if (v !== '') return c.relabel ? c.relabel(v) : v;
   if (plan.recode === undefined || !c.recodable || !shown?.has(c.qid ?? '')) return '';
   return c.unit !== undefined && answered?.has(c.unit) ? '' : plan.recode;
+}
+
+/** What rowCells computes for this column when there is no UnansweredRecode. */
+function cellReader(c: PlannedCell): CellReader {
+  const key = c.key;
+  switch (c.kind) {
+    case 'meta':
+      return c.meta ?? (() => '');
+    case 'embedded':
+      if (needsOwnCheck(key)) return (r) => (Object.hasOwn(r.embedded, key) ? r.embedded[key] : '');
+      return (r) => {
+        const v = r.embedded[key];
+        return v === undefined ? '' : v;
+      };
+    case 'location': {
+      const field = c.location;
+      return field ? (r) => (r.location ? String(r.location[field]) : '') : () => '';
+    }
+    default: {
+      const relabel = c.relabel;
+      const own = needsOwnCheck(key);
+      return (r) => {
+        const v = own ? (Object.hasOwn(r.values, key) ? r.values[key] : '') : r.values[key];
+        if (v === undefined || v === '') return '';
+        return relabel ? relabel(v) : v;
+      };
+    }
+  }
+}
+
+/**
+ * Whether reading `key` from a parsed JSON object needs an own-property check: plain lookup is
+ * enough unless Object.prototype has a property of that name (`constructor`, `__proto__`, …).
+ */
+function needsOwnCheck(key: string): boolean {
+  return key in Object.prototype;
 }
 
 function answeredUnits(plan: CellPlan, r: StoredResponse): Set<string> {

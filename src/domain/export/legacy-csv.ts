@@ -11,7 +11,7 @@
 import { csvCell, csvLine } from '../csv-output.ts';
 import { legacyCsvHeader, legacyCsvPreamble, type ExportColumn } from '../survey/export-columns.ts';
 import { rowCells } from './legacy-cells.ts';
-import type { LegacyExport, StoredResponse } from './legacy-export.ts';
+import type { Cell, LegacyExport, StoredResponse } from './legacy-export.ts';
 import type { LegacyWriter } from './legacy-writer.ts';
 
 export function legacyCsvWriter(exp: LegacyExport): LegacyWriter {
@@ -27,11 +27,14 @@ export function legacyCsvWriter(exp: LegacyExport): LegacyWriter {
       return head;
     },
     row(r: StoredResponse): string {
-      const cells = rowCells(exp.cells, r);
+      const readers = exp.cells.readers;
       let line = '';
-      for (let i = 0; i < cells.length; i++) {
-        const v = cells[i];
-        line += (i === 0 ? '' : ',') + csvCell(v === null ? '' : typeof v === 'number' ? String(v) : v);
+      if (readers) {
+        // Each cell read and written straight away: no array of cells per response.
+        for (let i = 0; i < readers.length; i++) line += (i === 0 ? '' : ',') + csvText(readers[i](r));
+      } else {
+        const cells = rowCells(exp.cells, r);
+        for (let i = 0; i < cells.length; i++) line += (i === 0 ? '' : ',') + csvText(cells[i]);
       }
       return line + end;
     },
@@ -39,6 +42,12 @@ export function legacyCsvWriter(exp: LegacyExport): LegacyWriter {
       return '';
     },
   };
+}
+
+/** A cell as CSV text; a number that is not negative cannot need quotes or the formula guard. */
+function csvText(v: Cell): string {
+  if (typeof v === 'number') return v >= 0 ? String(v) : csvCell(String(v));
+  return v === null ? '' : csvCell(v);
 }
 
 /** The recorded third header row is a Python dict's repr: `{'ImportId': 'QID1'}`. */

@@ -216,6 +216,22 @@ describe('CSV cells', () => {
     expect(cells[cells.length - 1]).toBe('');
   });
 
+  it('numbers: a negative one in exponent form still meets the formula guard, as it always did', () => {
+    const body = write('CSV', synthetic(), [response({ values: { 'QID5#1_1': -1e-7 } })]);
+    const cells = (parse(body, { bom: true, relax_column_count: true }) as string[][])[2];
+    expect(cells[cells.length - 5]).toBe("'-1e-7");
+  });
+
+  it('reads only a response\'s own fields, whatever the field is called', () => {
+    const survey = syntheticSurvey([], ['constructor', 'toString', '__proto__', 'plain']);
+    const empty = response({ embedded: JSON.parse('{}') as Record<string, string> });
+    const full = response({ responseId: 'R_2', embedded: JSON.parse('{"constructor":"c","toString":"t","__proto__":"p","plain":"x"}') as Record<string, string> });
+    const rows = (parse(write('CSV', survey, [empty, full]), { bom: true, relax_column_count: true }) as string[][]).slice(2);
+    expect(rows.map((r) => r.slice(10, 14))).toEqual([['', '', '', ''], ['c', 't', 'p', 'x']]);
+    const json = JSON.parse(write('JSON', survey, [empty, full])) as Record<string, Record<string, unknown>>;
+    expect([json.R_1.constructor, json.R_1.toString, json.R_2.plain]).toEqual(['', '', 'x']);
+  });
+
   it("'named' dialect splits Name into RecipientLastName and RecipientFirstName", () => {
     const body = write('CSV', synthetic(), [response({ name: 'Doe, Jane Q', email: 'j@x.org' })], { dialect: 'named' });
     const [names, , ids, row] = parse(body, { relax_column_count: true }) as string[][];
@@ -399,5 +415,15 @@ describe('exportDateTime', () => {
     const wrong = zones.flatMap((zone) => stamps.filter((ms) => exportDateTime(ms, zone) !== formatDateTime(ms, zone)).map((ms) => `${zone} ${ms}`));
     expect(wrong).toEqual([]);
     expect(exportDateTime(Number.NaN, 'UTC')).toBe('0000-00-00 00:00:00');
+  });
+
+  it('writes UTC as toISOString does, before 1970, with fractions of a millisecond, and at the ends of its 4-digit years', () => {
+    const stamps = [0, -1, -1.5, 1.5, 999.9, -1000.5, -86_400_000.5, -86_400_000, -86_400_001, Date.UTC(1969, 11, 31, 23, 59, 59, 999), Date.UTC(2024, 1, 29, 23, 59, 59, 500), new Date('0000-01-01T00:00:00Z').getTime(), new Date('9999-12-31T23:59:59.999Z').getTime()];
+    for (let ms = Date.UTC(1890, 0, 1); ms < Date.UTC(2100, 0, 1); ms += 86_400_000 * 37 + 3_599_999) stamps.push(ms, -ms);
+    const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    const wrong = stamps.filter((ms) => exportDateTime(ms, 'UTC') !== iso(ms));
+    expect(wrong).toEqual([]);
+    // Outside 0000–9999 toISOString writes six-digit years; those go to Intl as before.
+    for (const ms of [new Date('+010000-01-01T00:00:00Z').getTime(), new Date('-000001-12-31T23:59:59Z').getTime()]) expect(exportDateTime(ms, 'UTC')).toBe(formatDateTime(ms, 'UTC'));
   });
 });
