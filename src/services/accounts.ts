@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import {
   DEFAULT_USER_TYPE,
   MIN_PASSWORD_LENGTH,
@@ -86,7 +86,9 @@ function librariesFrom(me: UserRow, groups: GroupRow[]): Library[] {
   ];
 }
 
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+// Every API call hashes its token: crypto.hash (Node ≥ 20.12) does it without building a Hash object.
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string) => string }).hash;
+export const hashToken = (token: string): string => (oneShotHash ? oneShotHash('sha256', token) : nodeCrypto.createHash('sha256').update(token).digest('hex'));
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const LANGUAGE = /^[A-Za-z]{2}(?:[-_][A-Za-z0-9]{2,8})?$/;

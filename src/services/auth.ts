@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { splitUsername } from '../domain/accounts.ts';
 import { ADDRESS_FAILURE_LIMIT, USER_FAILURE_LIMIT, afterFailure, isLocked } from '../domain/lockout.ts';
 import { accountsStore, type UserRow } from '../store/accounts.ts';
-import { authStore } from '../store/auth.ts';
+import { authStore, type CredentialCheck } from '../store/auth.ts';
 import type { Store } from '../store/db.ts';
 import { hashToken, toUserView } from './accounts.ts';
 import type { Actor } from './actor.ts';
@@ -14,15 +14,10 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Token "last used" is written at most this often per user, so authenticated reads stay read-only. */
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
 
-// Hashed: a username as sent may hold NUL (PostgreSQL refuses it) or be too long for an index entry.
-/**
- * A repeat API call with the same credentials within this window skips the database. Changes made
- * through this process (token regenerated, user disabled or deleted, a lockout) take effect at once;
- * changes made by another process (the CLI, a second server on the same PostgreSQL) within it.
- */
-const VERIFIED_TTL_MS = 1000;
+/** Remembered API credentials (each re-checked against the database on every use, see authenticateToken). */
 const VERIFIED_MAX = 10_000;
 
+// Hashed: a username as sent may hold NUL (PostgreSQL refuses it) or be too long for an index entry.
 const userKey = (username: string) => `user:${sha256(username.trim().toLowerCase())}`;
 const addressKey = (address: string) => `addr:${address}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -39,13 +34,44 @@ export function actorOf(row: UserRow): Actor {
   return { userId: view.id, brandId: view.brandId, username: view.username, typeId: view.typeId, permissions: view.permissions };
 }
 
+/** The user columns a remembered credential stands on: when any of them changes, it is verified afresh. */
+type CredentialColumns = Pick<UserRow, 'brand_id' | 'username' | 'type_id' | 'status' | 'permissions' | 'api_token_hash'>;
+
+interface Verified {
+  actor: Actor;
+  /** The lockout counter key of the username as sent. */
+  userKey: string;
+  row: CredentialColumns;
+}
+
+function credentialColumns(row: UserRow): CredentialColumns {
+  return { brand_id: row.brand_id, username: row.username, type_id: row.type_id, status: row.status, permissions: row.permissions, api_token_hash: row.api_token_hash };
+}
+
+/** The remembered credential still holds: same token, same user columns, no failure count, address not locked. */
+function stillValid(hit: Verified, check: CredentialCheck, tokenHash: string, now: number): boolean {
+  const was = hit.row;
+  return (
+    check.api_token_hash === tokenHash &&
+    check.api_token_hash === was.api_token_hash &&
+    check.status === 'Active' &&
+    check.status === was.status &&
+    check.brand_id === was.brand_id &&
+    check.username === was.username &&
+    check.type_id === was.type_id &&
+    check.permissions === was.permissions &&
+    check.user_failures === null &&
+    (check.address_locked_until === null || check.address_locked_until <= now)
+  );
+}
+
 /**
  * Authentication for the API (User + Token) and the web (username + password), with one lockout
  * rule for both (see domain/lockout.ts). Every failure answers the same whether the user exists.
  */
 export class AuthService {
   private readonly lastUsedWritten = new Map<string, number>();
-  private readonly verified = new Map<string, { actor: Actor; row: UserRow; username: string; until: number }>();
+  private readonly verified = new Map<string, Verified>();
 
   constructor(
     private readonly store: Store,
@@ -78,9 +104,6 @@ export class AuthService {
       await authStore.saveCounter(this.db, key, next);
       locked ||= isLocked(next, now);
     }
-    // A success after failures must reach the database to clear the count: forget cached successes.
-    if (locked) this.verified.clear();
-    else for (const [key, entry] of this.verified) if (entry.username === username) this.verified.delete(key);
     throw new ServiceError(locked ? 'TooManyFailures' : 'BadCredentials');
   }
 
@@ -90,26 +113,39 @@ export class AuthService {
     return actorOf(row);
   }
 
-  /** User + Token from an API request. */
+  /**
+   * User + Token from an API request. A credential verified before is remembered by token hash and
+   * username, and on each later use re-checked in one indexed read: the token hash, the columns the
+   * actor is made of, and both lockout counters. So a token regenerated, a user disabled, deleted or
+   * changed, or a lockout takes effect on the next call, whichever process made the change; what the
+   * memory saves is the lookup by token hash, the parsing of the user's rights and the building of
+   * the queries. Anything unusual (the user has a failure count, the address is locked, the row
+   * changed) goes through the full check, which answers exactly as an unremembered call would.
+   */
   async authenticateToken(username: string, token: string, address?: string): Promise<Actor> {
     const tokenHash = hashToken(token);
-    const cacheKey = `${tokenHash}\n${username}\n${address ?? ''}`;
+    const cacheKey = `${tokenHash}\n${username}`;
     const hit = this.verified.get(cacheKey);
-    if (hit && hit.until > this.clock.now()) {
-      await this.noteTokenUse(hit.row);
-      return hit.actor;
+    if (hit) {
+      const check = await authStore.credentialCheck(this.db, hit.actor.userId, hit.userKey, address ? addressKey(address) : '');
+      if (check && stillValid(hit, check, tokenHash, this.clock.now())) {
+        const noted = this.noteTokenUse(hit.actor.brandId, hit.actor.userId, check.api_token_last_used_at);
+        if (noted) await noted;
+        return hit.actor;
+      }
+      this.verified.delete(cacheKey);
     }
     return this.verifyToken(username, token, tokenHash, cacheKey, address);
   }
 
-  /** Forgets verified credentials of a user whose token, status or rights just changed. */
+  /** Forgets verified credentials of a user whose token, status or rights just changed (memory only: every use re-checks). */
   forgetUser(userId: string): void {
-    for (const [key, entry] of this.verified) if (entry.row.id === userId) this.verified.delete(key);
+    for (const [key, entry] of this.verified) if (entry.actor.userId === userId) this.verified.delete(key);
   }
 
-  private remember(cacheKey: string, actor: Actor, row: UserRow, username: string): void {
+  private remember(cacheKey: string, username: string, actor: Actor, row: UserRow): void {
     if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
-    this.verified.set(cacheKey, { actor, row, username, until: this.clock.now() + VERIFIED_TTL_MS });
+    this.verified.set(cacheKey, { actor, userKey: userKey(username), row: credentialColumns(row) });
   }
 
   private async verifyToken(username: string, token: string, tokenHash: string, cacheKey: string, address: string | undefined): Promise<Actor> {
@@ -121,17 +157,21 @@ export class AuthService {
     if (!ok || !row) return this.fail(username, address);
     const actor = await this.admit(row, username, hadFailures);
     if (!actor.permissions.accessApi) throw new ServiceError('NoApiAccess');
-    await this.noteTokenUse(row);
-    this.remember(cacheKey, actor, row, username);
+    await this.noteTokenUse(row.brand_id, row.id, row.api_token_last_used_at);
+    this.remember(cacheKey, username, actor, row);
     return actor;
   }
 
-  private async noteTokenUse(row: UserRow): Promise<void> {
+  /**
+   * Records the token's use, at most once per LAST_USED_RESOLUTION_MS per user (the stored time may
+   * be that much behind). Answers the write to wait for, or nothing when none is due (most calls).
+   */
+  private noteTokenUse(brandId: string, userId: string, storedLastUsed: number | null): Promise<unknown> | undefined {
     const now = this.clock.now();
-    const last = Math.max(row.api_token_last_used_at ?? 0, this.lastUsedWritten.get(row.id) ?? 0);
-    if (now - last < LAST_USED_RESOLUTION_MS) return;
-    this.lastUsedWritten.set(row.id, now);
-    await accountsStore.updateUser(this.db, row.brand_id, row.id, { api_token_last_used_at: now });
+    const last = Math.max(storedLastUsed ?? 0, this.lastUsedWritten.get(userId) ?? 0);
+    if (now - last < LAST_USED_RESOLUTION_MS) return undefined;
+    this.lastUsedWritten.set(userId, now);
+    return accountsStore.updateUser(this.db, brandId, userId, { api_token_last_used_at: now });
   }
 
   /** Username + password from the sign-in page. Bare names (no `#brand`) work when they are unique. */

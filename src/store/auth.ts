@@ -1,12 +1,52 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { preparedRead } from './db.ts';
 import type { Counter } from '../domain/lockout.ts';
 
 type Db = Kysely<Database>;
 
-// Read on every getUserInfo call: compiled once.
-const recentLogins = preparedRead((db, userId: string, limit: number) => db.selectFrom('login_events').select('at').where('user_id', '=', userId).orderBy('at', 'desc').limit(limit));
+// Read on every getUserInfo call: compiled once per limit. The limit is written into the SQL, not
+// bound: a bound LIMIT makes SQLite re-plan the statement on every run (5 µs of a 1 µs query).
+const recentLogins = new Map<number, (db: Db, userId: string) => Promise<Array<{ at: number }>>>();
+function recentLoginsRead(limit: number) {
+  // Bounded, so callers' limits can only ever make a thousand statements.
+  const n = Math.min(1000, Math.max(0, Math.floor(limit) || 0));
+  let read = recentLogins.get(n);
+  if (!read) {
+    read = preparedRead((db, userId: string) => db.selectFrom('login_events').select('at').where('user_id', '=', userId).orderBy('at', 'desc').limit(sql.lit(n)));
+    recentLogins.set(n, read);
+  }
+  return read;
+}
+
+/**
+ * What a remembered API credential is checked against on every call (auth.ts): the columns an
+ * Actor is made of, the token hash, and both lockout counters, in one indexed read.
+ */
+const credentialCheck = preparedRead((db, userId: string, userKey: string, addressKey: string) =>
+  db
+    .selectFrom('users')
+    .select(['brand_id', 'username', 'type_id', 'status', 'permissions', 'api_token_hash', 'api_token_last_used_at'])
+    .select((eb) => [
+      eb.selectFrom('auth_counters').select('failures').where('key', '=', userKey).as('user_failures'),
+      eb.selectFrom('auth_counters').select('locked_until').where('key', '=', addressKey).as('address_locked_until'),
+    ])
+    .where('id', '=', userId),
+);
+
+export interface CredentialCheck {
+  brand_id: string;
+  username: string;
+  type_id: string;
+  status: string;
+  permissions: string;
+  api_token_hash: string | null;
+  api_token_last_used_at: number | null;
+  /** The username's failure counter, null when it has none. */
+  user_failures: number | null;
+  /** The client address's lock, null when it has no counter. */
+  address_locked_until: number | null;
+}
 
 /** Failure counters, web sessions and sign-in history. */
 export const authStore = {
@@ -34,7 +74,12 @@ export const authStore = {
 
   recordLogin: (db: Db, userId: string, at: number, channel: string) => db.insertInto('login_events').values({ user_id: userId, at, channel }).execute(),
 
-  loginHistory: (db: Db, userId: string, limit: number) => recentLogins(db, userId, limit),
+  loginHistory: (db: Db, userId: string, limit: number) => recentLoginsRead(limit)(db, userId),
+
+  /** A user's credential columns and lockout counters (see credentialCheck); undefined when the user is gone. */
+  async credentialCheck(db: Db, userId: string, userKey: string, addressKey: string): Promise<CredentialCheck | undefined> {
+    return (await credentialCheck(db, userId, userKey, addressKey))[0];
+  },
 
   insertSession: (db: Db, row: Database['web_sessions']) => db.insertInto('web_sessions').values(row).execute(),
   findSession: (db: Db, idHash: string) => db.selectFrom('web_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst(),

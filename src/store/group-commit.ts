@@ -8,19 +8,20 @@
  * Batching: writes queued during one event-loop turn (and all those queued while a batch is
  * committing) form the next batch, started from setImmediate. A batch never fails as a whole
  * because of one write:
- * - SQLite: each write runs in its own savepoint inside the batch transaction (better-sqlite3 nests
- *   transaction functions that way), so a failing write rolls back alone;
+ * - SQLite: the batch is committed on a thread of its own (group-commit-worker.js, one per database
+ *   file, with its own connection), so the fsync a durable commit waits for never stops the server's
+ *   thread; each write runs in its own savepoint inside the batch transaction, so a failing write
+ *   rolls back alone;
  * - PostgreSQL: one transaction on one pooled connection; any error aborts the transaction there,
  *   so the batch is rolled back and every write retried in a transaction of its own.
  * If the commit itself fails, each write is retried on its own as well.
  *
  * Writes are plain SQL with `?` placeholders (numbered `$n` for PostgreSQL here): the hot path skips
- * building and compiling queries, and on SQLite runs the statements synchronously on the connection
- * (held through Kysely, so no Kysely query interleaves).
+ * building and compiling queries, and they cross to the SQLite writer's thread as they are.
  */
+import { Worker } from 'node:worker_threads';
 import { CompiledQuery } from 'kysely';
-import type SQLite from 'better-sqlite3';
-import { sqliteHandle, type Store } from './db.ts';
+import { SQLITE_PRAGMAS, type Store } from './db.ts';
 
 export type SqlParam = string | number | null;
 
@@ -77,16 +78,16 @@ export class GroupCommit {
   private inFlight = 0;
   private readonly maxBatch: number;
   private readonly concurrency: number;
-  private readonly sqlite: SQLite.Database | undefined;
+  private readonly sqliteFile: string | undefined;
   private readonly idle = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
     options: GroupCommitOptions = {},
   ) {
-    this.sqlite = sqliteHandle(store);
+    this.sqliteFile = store.dialect === 'sqlite' ? store.sqliteFile : undefined;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
-    this.concurrency = this.sqlite ? 1 : Math.max(1, options.concurrency ?? 2);
+    this.concurrency = this.sqliteFile ? 1 : Math.max(1, options.concurrency ?? 2);
   }
 
   /** Queues a write; resolves once it is committed (durable), rejects with its own error only. */
@@ -138,11 +139,10 @@ export class GroupCommit {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
-    if (this.sqlite) {
-      const sqlite = this.sqlite;
-      await this.store.db.connection().execute(async () => {
-        commitSqlite(sqlite, batch, this.stats);
-      });
+    if (this.sqliteFile) {
+      const { outcomes, retried } = await sqliteWriter(this.sqliteFile).commit(batch.map((p) => p.write));
+      this.stats.retried += retried;
+      batch.forEach((p, i) => (p.error = errorOf(outcomes[i] ?? null)));
       return;
     }
     await this.commitPostgres(batch);
@@ -204,54 +204,94 @@ async function applyPostgres(db: Executor, write: Write): Promise<StaleWriteErro
   return undefined;
 }
 
-function applySqlite(sqlite: SQLite.Database, write: Write): void {
-  if (write.guard) {
-    const r = sqlite.prepare(write.guard.sql).run(...write.guard.params);
-    if (r.changes !== 1) throw new StaleWriteError();
-  }
-  for (const s of write.statements) sqlite.prepare(s.sql).run(...s.params);
+// ---- SQLite: the writer thread ------------------------------------------------------------------
+
+/** What the writer thread answers for one write (see group-commit-worker.js). */
+type Outcome = null | { stale: true } | { name: string; message: string; code: string | undefined };
+
+interface Committed {
+  outcomes: Outcome[];
+  retried: number;
 }
 
-// better-sqlite3 caches the transaction wrappers per function; these are made once per handle.
-const wrappers = new WeakMap<SQLite.Database, { one: SQLite.Transaction<(w: Write) => void>; all: SQLite.Transaction<(b: Pending[]) => void> }>();
+function errorOf(outcome: Outcome): unknown {
+  if (outcome === null) return undefined;
+  if ('stale' in outcome) return new StaleWriteError();
+  // The SQLite error as the thread saw it (SqliteError does not cross threads as itself).
+  return Object.assign(new Error(outcome.message), { name: outcome.name, code: outcome.code });
+}
 
-function wrappersOf(sqlite: SQLite.Database) {
-  let w = wrappers.get(sqlite);
-  if (!w) {
-    // Called inside `all`, `one` runs in a savepoint: a failing write rolls back alone.
-    const one = sqlite.transaction((write: Write) => applySqlite(sqlite, write));
-    const all = sqlite.transaction((batch: Pending[]) => {
-      for (const p of batch) {
-        try {
-          one(p.write);
-          p.error = undefined;
-        } catch (error) {
-          p.error = error;
-        }
+/** A writer thread goes away after this long without work (a busy server keeps it; tests do not pile them up). */
+const WRITER_IDLE_MS = 30_000;
+
+/**
+ * The thread that commits the batches for one SQLite file, with a connection of its own set up as
+ * every other (SQLITE_PRAGMAS). Every GroupCommit on that file shares it: they would share the one
+ * write lock anyway. Started on the first batch; it does not keep the process alive.
+ */
+class SqliteWriter {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (c: Committed) => void; reject: (e: unknown) => void }>();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly file: string) {}
+
+  commit(writes: Write[]): Promise<Committed> {
+    const worker = this.started();
+    clearTimeout(this.idleTimer);
+    // While it holds a batch the thread keeps the process alive (a CLI command awaiting its write).
+    worker.ref();
+    const id = this.nextId++;
+    return new Promise<Committed>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, writes });
+    });
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./group-commit-worker.js', import.meta.url), { workerData: { file: this.file, pragmas: SQLITE_PRAGMAS } });
+    worker.unref();
+    worker.on('message', (m: Committed & { id: number }) => {
+      const waiter = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      waiter?.resolve(m);
+      if (this.waiting.size === 0) {
+        worker.unref();
+        this.idleAfterwards();
       }
     });
-    w = { one, all };
-    wrappers.set(sqlite, w);
+    // A thread that cannot open the file or dies fails what it holds; the next batch starts another.
+    const failAll = (error: unknown) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
+    this.worker = worker;
+    return worker;
   }
-  return w;
+
+  private idleAfterwards(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.waiting.size > 0 || !this.worker) return;
+      const worker = this.worker;
+      this.worker = undefined;
+      writers.delete(this.file);
+      void worker.terminate();
+    }, WRITER_IDLE_MS);
+    this.idleTimer.unref();
+  }
 }
 
-function commitSqlite(sqlite: SQLite.Database, batch: Pending[], stats: GroupCommitStats): void {
-  const { one, all } = wrappersOf(sqlite);
-  try {
-    // IMMEDIATE takes the write lock up front rather than upgrading halfway (no deadlock with readers).
-    all.immediate(batch);
-    return;
-  } catch {
-    // The commit failed (I/O error, disk full, another process holding the lock past busy_timeout).
-  }
-  for (const p of batch) {
-    stats.retried += 1;
-    try {
-      one.immediate(p.write);
-      p.error = undefined;
-    } catch (error) {
-      p.error = error;
-    }
-  }
+const writers = new Map<string, SqliteWriter>();
+
+function sqliteWriter(file: string): SqliteWriter {
+  let writer = writers.get(file);
+  if (!writer) writers.set(file, (writer = new SqliteWriter(file)));
+  return writer;
 }

@@ -551,4 +551,16 @@ describe('group commit: failures stay with their write', () => {
     expect(writer.stats.batches).toBe(2);
     await writer.drain();
   });
+
+  // SQLite only: PostgreSQL has no file to fail to open.
+  it.skipIf(Boolean(process.env.TEST_DATABASE_URL))('refuses the writes (rather than hanging) when the database cannot be written at all', async () => {
+    // SQLite commits on a thread of its own: one that cannot open the file fails what it was given.
+    const writer = new GroupCommit({ ...env.store, sqliteFile: `${env.dataDir}/missing/dir/insight.db` });
+    const results = await Promise.allSettled([writer.submit({ statements: [insert('EMD_lost1')] }), writer.submit({ statements: [insert('EMD_lost2')] })]);
+    expect(results.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    await expect(writer.submit({ statements: [insert('EMD_lost3')] })).rejects.toThrow();
+    const ids = (await env.store.db.selectFrom('distributions').select('id').where('id', 'like', 'EMD_lost%').execute()).map((x) => x.id);
+    expect(ids).toEqual([]);
+    await writer.drain();
+  });
 });

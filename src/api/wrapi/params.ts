@@ -34,7 +34,7 @@ export function emptyParams(contentType = ''): MergedParams {
 }
 
 function put(into: MergedParams, name: string, value: string): void {
-  const ed = ED_KEY.exec(name);
+  const ed = name.startsWith('ED[') ? ED_KEY.exec(name) : null;
   if (ed) into.embeddedData.set(ed[1] as string, value);
   else {
     into.values.set(name, value);

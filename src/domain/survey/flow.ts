@@ -540,7 +540,7 @@ function enter(survey: FlowSurvey, s: SessionState, node: FlowNode, path: number
     case 'EndSurvey':
       return { end: node.end ?? survey.defaultEnd };
     case 'Branch':
-      if (!evaluateLogic(node.branchLogic, logicStateOf(survey, s))) return null;
+      if (node.branchLogic.root !== null && !evaluateLogic(node.branchLogic, logicStateOf(survey, s))) return null;
       return descend(survey, s, node.children, node, path, []);
     case 'Group':
     case 'BlockRandomizer':
@@ -642,14 +642,15 @@ function showPage(survey: FlowSurvey, s: SessionState, c: FlowCursor): ShownPage
       warnOnce(s, `question ${qid} of unknown type "${q.type}" skipped`);
       continue;
     }
-    // Each question sees those displayed above it on the same page, as in Qualtrics.
-    const logic = logicStateOf(survey, s);
-    if (!evaluateLogic(q.displayLogic, logic)) continue;
+    // Each question sees those displayed above it on the same page, as in Qualtrics. Building that
+    // state costs more than the rest of the page step, so a question without logic skips it.
+    const logic = hasLogic(q) ? logicStateOf(survey, s) : undefined;
+    if (logic && !evaluateLogic(q.displayLogic, logic)) continue;
     const order = choiceOrderOf(s, q);
     const pq: PageQuestion = {
       qid,
-      choiceOrder: order.choices.filter((id) => !q.choiceLogic[id] || evaluateLogic(q.choiceLogic[id], logic)),
-      answerOrder: order.answers.filter((id) => !q.answerLogic[id] || evaluateLogic(q.answerLogic[id], logic)),
+      choiceOrder: order.choices.filter((id) => !q.choiceLogic[id] || evaluateLogic(q.choiceLogic[id], logic as LogicState)),
+      answerOrder: order.answers.filter((id) => !q.answerLogic[id] || evaluateLogic(q.answerLogic[id], logic as LogicState)),
     };
     questions.push(pq);
     if (!s.displayedQuestions.includes(qid)) s.displayedQuestions.push(qid);
@@ -661,7 +662,16 @@ function showPage(survey: FlowSurvey, s: SessionState, c: FlowCursor): ShownPage
   return { cursor: c, pageId, blockId: node.blockId, questions, displayedBefore };
 }
 
+/** Whether a question has display logic, or choices or answers with display logic of their own. */
+function hasLogic(q: FlowQuestion): boolean {
+  if (q.displayLogic.root !== null) return true;
+  for (const _ in q.choiceLogic) return true;
+  for (const _ in q.answerLogic) return true;
+  return false;
+}
+
 function skipDestination(survey: FlowSurvey, s: SessionState, page: ShownPage): string | null {
+  if (!page.questions.some((pq) => (survey.questions.get(pq.qid)?.skipRules.length ?? 0) > 0)) return null;
   const logic = logicStateOf(survey, s);
   for (const pq of page.questions) {
     const q = survey.questions.get(pq.qid);

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type { Services } from '../../services/index.ts';
+import { securityHeaders } from '../security-headers.ts';
 import { respondentRoutes } from './routes.ts';
 
 const ASSETS: Record<string, { type: string; body: Buffer }> = {
@@ -12,6 +13,20 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = {
 };
 
 export const ASSET_BASE = '/jfe/assets';
+
+/** Helmet's options for survey pages (the headers are set by security-headers.ts). */
+export const RESPONDENT_HELMET_OPTIONS: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"],
+      // Survey texts may show images hosted elsewhere (the sanitizer allows http/https/data images).
+      imgSrc: ["'self'", 'data:', 'https:', 'http:'],
+      // An end-of-survey redirect is a 303, not a form action; forms only post back here.
+      formAction: ["'self'"], frameAncestors: ["'none'"],
+    },
+  },
+  strictTransportSecurity: false,
+};
 
 /**
  * The pages respondents see. A plugin of its own, beside the signed-in web UI: respondents carry no
@@ -23,18 +38,7 @@ export async function respondentApp(app: FastifyInstance, opts: { services: Serv
   await app.register(cookie, { secret: services.config.secretKey });
   // Survey pages carry at most a few hundred answers; 1 MiB leaves room for long text answers.
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"],
-        // Survey texts may show images hosted elsewhere (the sanitizer allows http/https/data images).
-        imgSrc: ["'self'", 'data:', 'https:', 'http:'],
-        // An end-of-survey redirect is a 303, not a form action; forms only post back here.
-        formAction: ["'self'"], frameAncestors: ["'none'"],
-      },
-    },
-    strictTransportSecurity: false,
-  });
+  await securityHeaders(app, RESPONDENT_HELMET_OPTIONS);
   app.get<{ Params: { file: string } }>(`${ASSET_BASE}/:file`, async (request, reply): Promise<FastifyReply> => {
     const asset = Object.prototype.hasOwnProperty.call(ASSETS, request.params.file) ? ASSETS[request.params.file] : undefined;
     if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');

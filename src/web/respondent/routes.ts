@@ -98,6 +98,7 @@ export async function respondentRoutes(app: FastifyInstance, services: Services)
       pageToken: page.pageToken,
       questions: page.questions,
       html: pipeSafe,
+      needsPiping: (raw) => sanitizeSurveyHtml(raw).includes('${'),
       headerHtml: page.options.header ? pipeSafe(page.options.header) : undefined,
       footerHtml: page.options.footer ? pipeSafe(page.options.footer) : undefined,
       backButton: page.canGoBack,

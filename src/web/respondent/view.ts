@@ -16,6 +16,11 @@ export interface PageView {
   questions: PageQuestionView[];
   /** QSF text → safe HTML (sanitized, then piped). */
   html(raw: string): string;
+  /**
+   * Whether `html` would pipe something into this text (its output may differ between sessions).
+   * Given, questions shown fresh whose texts need none are rendered once and kept.
+   */
+  needsPiping?(raw: string): boolean;
   /** Already safe HTML. */
   headerHtml?: string;
   footerHtml?: string;

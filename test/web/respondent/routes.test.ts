@@ -268,6 +268,35 @@ describe('taking a survey over HTTP', () => {
   });
 });
 
+describe('fresh questions rendered once', () => {
+  it('shows every respondent the same fresh question, but piped text and their own answers to each', async () => {
+    const surveyId = await importSurvey(buildQsf({
+      pages: [['QID1'], ['QID2']],
+      questions: [mc('QID1', 'Q1', 3, { text: 'Pick one' }), te('QID2', 'Q2', { text: 'Why ${q://QID1/ChoiceGroup/SelectedChoices}?' })],
+      options: { BackButton: 'true' },
+    }));
+    const [a, b] = [new Respondent(), new Respondent()];
+    const [a1, b1] = [await a.get(`/jfe/form/${surveyId}`), await b.get(`/jfe/form/${surveyId}`)];
+    const question = (html: string) => /<fieldset[\s\S]*<\/fieldset>/.exec(html)?.[0];
+    expect(question(a1.body)).toContain('Pick one');
+    expect(question(b1.body)).toBe(question(a1.body));
+    // Each picks another choice: the next page's text pipes each one's own answer.
+    expect((await a.post(`/jfe/form/${surveyId}`, { ...pageFields(a1.body), 'QID1:s': '1' })).statusCode).toBe(303);
+    expect((await b.post(`/jfe/form/${surveyId}`, { ...pageFields(b1.body), 'QID1:s': '3' })).statusCode).toBe(303);
+    const [a2, b2] = [await a.get(`/jfe/form/${surveyId}`), await b.get(`/jfe/form/${surveyId}`)];
+    expect(a2.body).toContain('Why Choice 1?');
+    expect(b2.body).toContain('Why Choice 3?');
+    // Back on page 1, a's answer is checked there; a fresh visitor still sees nothing checked.
+    const back = await a.post(`/jfe/form/${surveyId}`, { ...pageFields(a2.body), action: 'back' });
+    expect(back.statusCode).toBe(303);
+    const again = await a.get(`/jfe/form/${surveyId}`);
+    expect(again.body).toMatch(/value="1" checked/);
+    const c1 = await new Respondent().get(`/jfe/form/${surveyId}`);
+    expect(c1.body).not.toContain('checked');
+    expect(question(c1.body)).toBe(question(a1.body));
+  });
+});
+
 describe('legacy link shapes', () => {
   it('redirects /SE/?SID=… keeping the other parameters as embedded data', () => {
     expect(legacyTarget(new URLSearchParams('SID=SV_abc123&dept=R%26D'))).toBe('/jfe/form/SV_abc123?dept=R%26D');

@@ -49,7 +49,39 @@ function issueList(c: QuestionContext): Html {
   return html`<div class="sv-issues" id="${c.errId}">${shown.map((i) => html`<p class="${i.soft ? 'sv-issue sv-soft' : 'sv-issue'}"><span class="sv-vh">${i.soft ? 'Note: ' : 'Error: '}</span>${i.message}</p>`)}</div>`;
 }
 
+/**
+ * A question shown fresh (no answer yet, no issues) looks the same to every respondent unless one
+ * of its texts is piped: such renderings are kept per question object (a changed survey brings new
+ * ones, and the old entries go with them) and shown order of choices and answers.
+ */
+const freshRenderings = new WeakMap<object, Map<string, RenderedQuestion>>();
+const MAX_ORDERS_PER_QUESTION = 64;
+
 export function renderQuestion(view: PageView, q: PageQuestionView): RenderedQuestion | undefined {
+  if (q.answer !== undefined || q.issues.length > 0 || !view.needsPiping) return renderAnew(view, q);
+  const order = `${q.choiceOrder.join('\u0001')}\u0002${q.answerOrder.join('\u0001')}`;
+  let byOrder = freshRenderings.get(q.question);
+  const kept = byOrder?.get(order);
+  if (kept) return kept;
+  let piped = false;
+  const needsPiping = view.needsPiping;
+  const watched: PageView = {
+    ...view,
+    html: (raw) => {
+      if (needsPiping(raw)) piped = true;
+      return view.html(raw);
+    },
+  };
+  const rendered = renderAnew(watched, q);
+  if (!piped && rendered) {
+    if (!byOrder) freshRenderings.set(q.question, (byOrder = new Map()));
+    if (byOrder.size >= MAX_ORDERS_PER_QUESTION) byOrder.clear();
+    byOrder.set(order, rendered);
+  }
+  return rendered;
+}
+
+function renderAnew(view: PageView, q: PageQuestionView): RenderedQuestion | undefined {
   const type = q.question.questionType;
   const renderer = Object.prototype.hasOwnProperty.call(RENDERERS, type) ? RENDERERS[type] : undefined;
   if (!renderer) return undefined;
