@@ -1,8 +1,9 @@
 /**
  * bench/send-panel: sendSurveyToPanel to a 100,000-member panel. Prints how long the call takes
  * (goal < 1 s: it only queues), then the send job's delivery rate into a local SMTP sink (goal
- * ≥ 1,000 msg/s), and, as the same-run baseline, nodemailer's raw rate (same pool size, same sink,
- * a fixed pre-rendered message, no database).
+ * ≥ 1,000 msg/s), and, as the same-run baseline, nodemailer's raw rate: its own sendMail over a pool
+ * of the size Insight uses (SMTP_POOL_SIZE, default 10), same sink, a fixed pre-rendered message, no
+ * database.
  *
  *   node bin/run-ts.js bench/send-panel.ts [--rows 100000]
  *
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     const { panelsStore } = await import('../src/store/panels.ts');
     const { actorOf } = await import('../src/services/auth.ts');
     const { accountsStore } = await import('../src/store/accounts.ts');
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SMTP_URL: smtpUrl, PUBLIC_URL: 'http://insight.bench' });
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SMTP_URL: smtpUrl, PUBLIC_URL: 'http://insight.bench', SMTP_POOL_SIZE: process.env.SMTP_POOL_SIZE });
     const store = openStore({ dataDir, databaseUrl: config.databaseUrl });
     await migrate(store);
     const services = createServices(config, store);
@@ -97,12 +98,13 @@ async function main(): Promise<void> {
     console.log(`Insight delivered ${rows} in ${sendS.toFixed(1)} s: ${(rows / sendS).toFixed(0)} msg/s (goal ≥ 1000)`);
     services.distributions.transport.close();
 
-    const raw = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 10, maxMessages: Infinity });
+    const pool = config.smtpPoolSize;
+    const raw = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: pool, maxMessages: Infinity });
     const html = '<p>Dear First Last (D1),</p><p><a href="http://insight.bench/jfe/form/SV_x?Q_DL=x">Take the survey</a></p>';
     const base = await ask(child);
     const t2 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => {
+    await Promise.all(Array.from({ length: pool * 2 }, async () => {
       while (next < rows) {
         const i = next++;
         await raw.sendMail({ from: 'r@bench.example', to: `person${i}@example.com`, subject: `Hi First${i}`, html, text: 'Dear First Last' });
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     }));
     await waitFor(child, base + rows);
     const rawS = (performance.now() - t2) / 1000;
-    console.log(`nodemailer raw (same sink, 10 pooled connections): ${(rows / rawS).toFixed(0)} msg/s`);
+    console.log(`nodemailer raw sendMail (same sink, ${pool} pooled connections as Insight): ${(rows / rawS).toFixed(0)} msg/s`);
     raw.close();
     await store.close();
   } finally {

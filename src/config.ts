@@ -23,6 +23,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** Invitations per second per brand and worker process (MAIL_RATE_PER_BRAND; 0 = no limit). */
   mailRatePerBrand: number;
+  /** SMTP connections a worker process keeps open (SMTP_POOL_SIZE); a send job keeps twice as many messages in flight. */
+  smtpPoolSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -63,6 +65,12 @@ const databaseUrl = z
 
 const smtpUrlSchema = z.string().refine((s) => /^smtps?:\/\/[^/\s]+/.test(s), 'expected smtp://user:password@host:port or smtps://…');
 
+const poolSize = z
+  .string()
+  .regex(/^\d+$/, 'expected a whole number from 1 to 100')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 100, 'expected a whole number from 1 to 100');
+
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 /**
@@ -99,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
   const trustProxy = env.TRUST_PROXY === undefined ? false : check('TRUST_PROXY', flag, env.TRUST_PROXY);
   const smtpUrl = env.SMTP_URL === undefined || env.SMTP_URL === '' ? undefined : check('SMTP_URL', smtpUrlSchema, env.SMTP_URL);
   const mailRatePerBrand = env.MAIL_RATE_PER_BRAND === undefined ? 0 : check('MAIL_RATE_PER_BRAND', z.string().regex(/^\d+$/, 'expected a whole number').transform(Number), env.MAIL_RATE_PER_BRAND);
+  const smtpPoolSize = env.SMTP_POOL_SIZE === undefined ? 10 : check('SMTP_POOL_SIZE', poolSize, env.SMTP_POOL_SIZE);
   if (!dbUrl || env.SECRET_KEY === undefined) mkdirSync(dataDir, { recursive: true });
   return {
     port: cfgPort,
@@ -113,5 +122,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy,
     smtpUrl,
     mailRatePerBrand,
+    smtpPoolSize,
   };
 }

@@ -5,11 +5,20 @@
  * Sending is exactly-once per recipient as far as SMTP allows. The recipients are written as rows
  * ('queued') in one INSERT … SELECT when the job first runs; a batch is claimed ('sending') before
  * any SMTP traffic, and each accepted message is recorded 'sent' by a small group commit right
- * after the server's 250 reply. A worker killed at any moment leaves at most the messages between
- * that reply and the next commit (one per pooled connection, typically ≤ 10) in 'sending'; the
- * next run sends those again with the same Message-ID (duplicates a receiving system can collapse),
- * and never loses one. With the outbox there is no window: the outbox row and the 'sent' mark are
- * one transaction, and a stranded 'sending' row is reconciled by its Message-ID.
+ * after the server's 250 reply (once SMTP_POOL_SIZE replies wait, or 5 ms after the first). A
+ * worker killed at any moment leaves in 'sending' at most the messages between that reply and the
+ * next commit: a reply not yet read per pooled connection, and the outcomes waiting for a commit
+ * (at most 2 × SMTP_POOL_SIZE: the lanes wait rather than let a slow commit fall further behind;
+ * typically a few milliseconds' worth, which the crash test sees as 0 to about 20 at 1,000+
+ * messages a second). The next run sends those again with the same Message-ID (duplicates
+ * a receiving system can collapse), and never loses one; claimed rows never tried go back to
+ * 'queued' and are sent once. With the outbox there is no window:
+ * the outbox row and the 'sent' mark are one transaction, and a stranded 'sending' row is
+ * reconciled by its Message-ID.
+ *
+ * Throughput (bench/send-panel.ts): the body is sanitised once per mailing (message-template.ts)
+ * and each message is written as finished MIME (toMime) and sent over the pool's connections
+ * without a general-purpose composer; the next batch is claimed while the last one is sending.
  *
  * Decisions where the spec is silent:
  * - Reminder links are the parent distribution's personal links, so a reminded recipient continues
@@ -17,7 +26,9 @@
  * - EmailsBounced counts recipients the SMTP server refused at RCPT with a 5xx reply (also in
  *   EmailsFailed); asynchronous bounce messages are not read.
  * - createDistribution has RequestType "Links" and RequestStatus "Done" at once (nothing to send).
- * - RecipientID appears only for sendSurveyToIndividual distributions, as recorded.
+ * - RecipientID appears only for sendSurveyToIndividual distributions (and thank-yous), as recorded.
+ * - Thank-you e-mails are distributions of their own (RequestType "ThankYou"), enqueued with the
+ *   response they thank and sent by this job: see services/thank-you.ts.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -30,8 +41,9 @@ import type { PipingContext } from '../domain/piping.ts';
 import { parseEmbeddedData } from '../domain/recipients.ts';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/db.ts';
+import { GroupCommit } from '../store/group-commit.ts';
 import {
-  distributionsStore, outboxStore, type DistributionRecipientRow, type DistributionRow, type OutboxRow, type RecipientCounts, type RecipientSource,
+  distributionsStore, outboxStore, type DistributionRecipientRow, type DistributionRow, type OutboxRow, type RecipientCounts, type RecipientSource, type RecordedOutcome,
 } from '../store/distributions.ts';
 import { messagesStore } from '../store/messages.ts';
 import { panelsStore, type MemberRow } from '../store/panels.ts';
@@ -43,21 +55,28 @@ import { ServiceError, invalidParam } from './errors.ts';
 import { TemporaryJobError, type JobContext, type JobsService } from './jobs.ts';
 import type { LibrariesService } from './libraries.ts';
 import { BrandRateLimiter, fromHeader, type MailTransport, type SendError } from './mailer.ts';
-import { renderMessageHtml } from './messages.ts';
+import { MessageTemplates } from './message-template.ts';
 import type { RespondentService } from './respondent.ts';
+import { thankYouColumns, type ThankYouInput } from './thank-you.ts';
 
 export const SEND_JOB = 'send-distribution';
 export type LinkType = 'Individual' | 'Multiple' | 'Anonymous';
 const LINK_TYPES: LinkType[] = ['Individual', 'Multiple', 'Anonymous'];
 const DAY_MS = 86_400_000;
-const BATCH = 200;
-/** Sends of one job in flight at once (the pool's connections are shared among them). */
-const CONCURRENCY = 20;
+/** Recipients claimed at a time (the next batch is claimed while the last is sending). */
+const BATCH = 500;
+/**
+ * Sends of one job in flight per pooled SMTP connection: two, so that a connection has its next
+ * message ready while the server is still answering the last.
+ */
+const LANES_PER_CONNECTION = 2;
+/** Longest an accepted message waits for the commit that marks it sent. */
+const GROUP_DELAY_MS = 5;
 /** A recipient whose message met this many temporary failures is counted failed. */
 const MAX_ATTEMPTS = 5;
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 
-export interface SendInput {
+export interface SendInput extends ThankYouInput {
   surveyId: string;
   sendDate: string;
   fromEmail: string;
@@ -107,6 +126,28 @@ export interface RecipientStatusView {
   openedAt: number | null;
 }
 
+export type PreviewInput = Omit<SendInput, 'sendDate' | 'expirationDate'>;
+
+export interface MailPreview {
+  mail: MailMessage;
+  /** The recipient's survey address, as ${l://SurveyURL} fills it. */
+  link: string;
+  recipient: { id: string; email: string | null; firstName: string | null; lastName: string | null; unsubscribed: boolean };
+}
+
+export interface PersonalLinkRow {
+  recipientId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  link: string;
+}
+
+export interface RecipientProgress {
+  startedAt: number;
+  finishedAt: number | null;
+}
+
 interface Outcome {
   row: DistributionRecipientRow;
   kind: 'sent' | 'temporary' | 'permanent';
@@ -116,6 +157,10 @@ interface Outcome {
 
 export class DistributionsService {
   private readonly limiter: BrandRateLimiter;
+  /** Message bodies sanitised once per mailing, not once per recipient. */
+  private readonly templates = new MessageTemplates();
+  /** Where send outcomes are committed. */
+  private readonly commits: GroupCommit;
   private readonly mailHost: string;
 
   constructor(
@@ -129,6 +174,7 @@ export class DistributionsService {
     readonly transport: MailTransport,
   ) {
     this.limiter = new BrandRateLimiter(config.mailRatePerBrand);
+    this.commits = new GroupCommit(store);
     this.mailHost = new URL(config.publicUrl).hostname || 'insight.invalid';
     jobs.register(SEND_JOB, (ctx) => this.runSendJob(ctx));
   }
@@ -169,7 +215,7 @@ export class DistributionsService {
     return this.queue(actor, {
       survey_id: survey.id, panel_id: panel.id, recipient_id: input.recipientId ?? null, link_type: linkType, expiration_date: expiration,
       parent_id: null, request_type: 'Invite', send_date: sendDate, ...sender, message_library_id: message.library, message_id: message.id,
-      recipient_library_id: panelLibrary, approx_emails: approx,
+      recipient_library_id: panelLibrary, approx_emails: approx, ...(await thankYouColumns(this.store, this.libraries, actor, input, linkType)),
     });
   }
 
@@ -259,6 +305,101 @@ export class DistributionsService {
   }
 
   // -------------------------------------------------------------------------------------------
+  // For the web pages: a preview, the personal links and per-recipient progress
+
+  /**
+   * What sendSurveyToPanel would e-mail one member of the panel (the given one, else the first),
+   * checked as a send is and rendered by render(), the sender's own code. Nothing is stored or
+   * sent: the distribution ID the link carries is made up, as the real one is made only by a send.
+   */
+  async preview(actor: Actor, input: PreviewInput): Promise<MailPreview> {
+    const survey = await this.requireSurvey(actor, input.surveyId);
+    const sender = this.sender(input);
+    const linkType = (input.linkType ?? 'Individual') as LinkType;
+    if (!LINK_TYPES.includes(linkType)) throw invalidParam('LinkType');
+    const message = await this.requireMessage(actor, input.messageLibraryId, 'MessageLibraryID', input.messageId);
+    const panelLibrary = await this.libraries.require(actor, input.panelLibraryId, 'PanelLibraryID');
+    const panel = await panelsStore.findPanel(this.db, actor.brandId, panelLibrary, input.panelId);
+    if (!panel) throw invalidParam('PanelID');
+    const member =
+      input.recipientId === undefined
+        ? (await panelsStore.pageMembers(this.db, actor.brandId, panel.id, 0, 1))[0]
+        : await panelsStore.findMember(this.db, actor.brandId, input.recipientId);
+    if (!member || member.panel_id !== panel.id) throw invalidParam('RecipientID');
+    const body = (await messagesStore.find(this.db, actor.brandId, message.library, message.id))?.body ?? '';
+    const now = this.clock.now();
+    // A cast, not a full row: render() reads the survey, link and sender columns, and a row never stored needs no others.
+    const dist = {
+      id: newId('EMD'), brand_id: actor.brandId, survey_id: survey.id, owner_id: actor.userId, panel_id: panel.id, recipient_id: null, link_type: linkType,
+      expiration_date: null, created_at: now, parent_id: null, request_type: 'Invite', description: null, status: 'Pending', send_date: now, ...sender,
+      message_library_id: message.library, message_id: message.id, recipient_library_id: panelLibrary, job_id: null, approx_emails: null, materialized: 0,
+      cancelled_at: null, modified_at: now,
+    } satisfies Partial<DistributionRow> as DistributionRow;
+    const row = { recipient_id: member.id, email: member.email, mail_message_id: `<preview.${member.id}@${this.mailHost}>` };
+    return {
+      mail: this.render(dist, body, row, member),
+      // ${l://SurveyURL} alone, through render() too, so the link shown is the one the mail carries.
+      link: this.render(dist, '${l://SurveyURL}', row, member).text,
+      recipient: { id: member.id, email: member.email, firstName: member.first_name, lastName: member.last_name, unsubscribed: member.unsubscribed === 1 },
+    };
+  }
+
+  /**
+   * The personal links of a non-anonymous distribution (the panel's members, or its one recipient,
+   * in panel order), a batch at a time. Checks run before this resolves, so a download can still
+   * refuse with an ordinary page.
+   */
+  async personalLinks(actor: Actor, surveyId: string, distributionId: string, batchSize = 1000): Promise<AsyncIterable<PersonalLinkRow[]>> {
+    await this.requireSurvey(actor, surveyId);
+    const dist = await distributionsStore.find(this.db, actor.brandId, distributionId);
+    if (!dist || dist.survey_id !== surveyId || dist.parent_id !== null || dist.link_type === 'Anonymous' || dist.panel_id === null) throw invalidParam('DistributionID');
+    const { db } = this;
+    const base = this.config.publicUrl;
+    const toRow = (m: MemberRow): PersonalLinkRow => ({
+      recipientId: m.id, email: m.email, firstName: m.first_name, lastName: m.last_name,
+      // The address render() pipes into ${l://SurveyURL} for this recipient.
+      link: `${base}/jfe/form/${dist.survey_id}?Q_DL=${encodePersonalLink({ distributionId: dist.id, surveyId: dist.survey_id, recipientId: m.id })}`,
+    });
+    return (async function* () {
+      if (dist.recipient_id !== null) {
+        const one = await panelsStore.findMember(db, dist.brand_id, dist.recipient_id);
+        if (one) yield [toRow(one)];
+        return;
+      }
+      let after = 0;
+      for (;;) {
+        const rows = await panelsStore.pageMembers(db, dist.brand_id, dist.panel_id as string, after, batchSize);
+        if (rows.length > 0) yield rows.map(toRow);
+        if (rows.length < batchSize) return;
+        after = (rows.at(-1) as MemberRow).position;
+      }
+    })();
+  }
+
+  /** When each of these recipients started and finished the survey through the distribution's links (absent: not started). */
+  async recipientProgress(actor: Actor, surveyId: string, distributionId: string, recipientIds: string[]): Promise<Map<string, RecipientProgress>> {
+    await this.requireSurvey(actor, surveyId);
+    const dist = await distributionsStore.find(this.db, actor.brandId, distributionId);
+    if (!dist || dist.survey_id !== surveyId) throw invalidParam('DistributionID');
+    const out = new Map<string, RecipientProgress>();
+    if (recipientIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('responses')
+      .select((eb) => ['recipient_id', eb.fn.min('start_date').as('started'), eb.fn.min(eb.case().when('finished', '=', 1).then(eb.ref('end_date')).end()).as('finished')])
+      .where('brand_id', '=', actor.brandId)
+      .where('distribution_id', '=', dist.parent_id ?? dist.id)
+      .where('recipient_id', 'in', recipientIds)
+      .where('deleted_at', 'is', null)
+      .where('status', '=', 0)
+      .groupBy('recipient_id')
+      .execute();
+    for (const r of rows) {
+      if (r.recipient_id !== null) out.set(r.recipient_id, { startedAt: Number(r.started), finishedAt: r.finished === null ? null : Number(r.finished) });
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Tracking links (public: they carry a signature instead of a session)
 
   trackingToken(distributionId: string, recipientId: string): string {
@@ -335,30 +476,68 @@ export class DistributionsService {
     await distributionsStore.setStatus(this.db, dist.id, again, { status: 'queued', claimed_by: null, updated_at: now });
   }
 
+  /**
+   * Sends to every queued recipient: SMTP_POOL_SIZE × 2 lanes take claimed recipients from a queue
+   * that claims the next batch while the last ones are still being sent (so no lane waits at a batch
+   * boundary), and a Recorder writes the outcomes. A temporary failure, a cancel, a lost lease or a
+   * database error halts the queue: the lanes finish what they hold, every outcome is recorded, and
+   * what was claimed but not tried is given back.
+   */
   private async sendAll(dist: DistributionRow, worker: string, ctx: JobContext): Promise<unknown> {
     const message = await messagesStore.find(this.db, dist.brand_id, dist.message_library_id as string, dist.message_id as string);
-    let sent = 0;
-    let retryLater = false;
-    for (;;) {
-      const current = await distributionsStore.findById(this.db, dist.id);
-      if (current?.status !== 'Pending') return { sent, stopped: current?.status };
-      const batch = await distributionsStore.claim(this.db, dist.id, worker, BATCH, this.clock.now());
-      if (batch.length === 0) break;
-      const members = await this.members(dist.brand_id, batch.map((r) => r.recipient_id));
-      const recorder = new Recorder((outcomes) => this.record(dist, outcomes));
-      await eachLimited(batch, CONCURRENCY, async (row) => {
-        const member = members.get(row.recipient_id);
-        recorder.push(await this.deliver(dist, message?.body ?? '', row, member));
-      });
-      await recorder.drain();
-      sent += recorder.sent;
-      if (recorder.temporary > 0) {
-        retryLater = true;
-        break;
+    const body = message?.body ?? '';
+    const lanes = this.config.smtpPoolSize * LANES_PER_CONNECTION;
+    const recorder = new Recorder((outcomes) => this.record(dist, outcomes), this.config.smtpPoolSize);
+    // Why sending stopped before the recipients ran out, as the job's result says it.
+    const halt: { why?: { stopped: string | null | undefined } | { leaseLost: true } } = {};
+    const queue = new ClaimQueue(async (): Promise<Claimed[] | null> => {
+      if (!(await ctx.progress(recorder.sent, dist.approx_emails ?? undefined))) {
+        halt.why = { leaseLost: true };
+        return null;
       }
-      if (!(await ctx.progress(sent, dist.approx_emails ?? undefined))) return { sent, leaseLost: true };
-    }
-    if (retryLater) {
+      const current = await distributionsStore.findById(this.db, dist.id);
+      if (current?.status !== 'Pending') {
+        halt.why = { stopped: current?.status };
+        return null;
+      }
+      const batch = await distributionsStore.claim(this.db, dist.id, worker, BATCH, this.clock.now());
+      const members = batch.length === 0 ? new Map<string, MemberRow>() : await this.members(dist.brand_id, batch.map((r) => r.recipient_id));
+      return batch.map((row) => ({ row, member: members.get(row.recipient_id) }));
+    }, lanes);
+    const errors: unknown[] = [];
+    // Taken from the queue but not tried: given back with the queue's own.
+    const untried: Claimed[] = [];
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        try {
+          for (let item = await queue.next(); item; item = await queue.next()) {
+            await recorder.room();
+            // Halted while this lane waited: the recipient was not tried.
+            if (recorder.failed || queue.halted) {
+              untried.push(item);
+              queue.halt();
+              break;
+            }
+            const outcome = await this.deliver(dist, body, item.row, item.member);
+            recorder.push(outcome);
+            // A server in trouble, or outcomes the database does not take: the rest waits for a retry.
+            if (outcome.kind === 'temporary' || recorder.failed) queue.halt();
+          }
+        } catch (error) {
+          errors.push(error);
+          queue.halt();
+        }
+      }),
+    );
+    untried.push(...(await queue.close()));
+    await recorder.drain().catch((error: unknown) => errors.push(error));
+    if (untried.length > 0) await distributionsStore.unclaim(this.db, dist.id, worker, untried.map((c) => c.row.recipient_id), this.clock.now());
+    // A failed claim, delivery or record: the job is retried, and its next run reconciles any row left 'sending'.
+    if (queue.failure) throw queue.failure.error;
+    if (errors.length > 0) throw errors[0];
+    const sent = recorder.sent;
+    if (halt.why) return { sent, ...halt.why };
+    if (recorder.temporary > 0) {
       // Not a job failure: the rest waits with backoff in a job of its own, the sent stay sent.
       const attempts = await this.maxAttempts(dist.id);
       await this.jobs.enqueue(SEND_JOB, dist.brand_id, { distributionId: dist.id }, { runAt: this.clock.now() + 1000 * 2 ** Math.min(attempts, 10) });
@@ -421,7 +600,7 @@ export class DistributionsService {
       recipient: { firstName: member?.first_name ?? null, lastName: member?.last_name ?? null, email: member?.email ?? row.email, externalDataReference: member?.external_ref ?? null },
       embeddedData: parseEmbeddedData(member?.embedded_data ?? null),
     };
-    const html = `${renderMessageHtml(body, ctx)}<img src="${base}/mail/open/${token}.gif" width="1" height="1" alt="">`;
+    const html = `${this.templates.get(body).render(ctx)}<img src="${base}/mail/open/${token}.gif" width="1" height="1" alt="">`;
     return buildMail(
       {
         fromName: dist.from_name ?? '', fromEmail: dist.from_email ?? '', sentFromAddress: dist.sent_from_address ?? this.defaultSentFrom(),
@@ -432,23 +611,19 @@ export class DistributionsService {
     );
   }
 
-  private async record(dist: DistributionRow, outcomes: Outcome[]): Promise<void> {
-    const now = this.clock.now();
-    const sent = outcomes.filter((o) => o.kind === 'sent');
-    const failed = outcomes.filter((o) => o.kind === 'permanent' || (o.kind === 'temporary' && o.row.attempts >= MAX_ATTEMPTS));
-    const again = outcomes.filter((o) => o.kind === 'temporary' && o.row.attempts < MAX_ATTEMPTS);
-    await this.db.transaction().execute(async (trx) => {
-      for (const o of sent) if (o.outbox) await outboxStore.insert(trx, o.outbox);
-      await distributionsStore.setStatus(trx, dist.id, sent.map((o) => o.row.recipient_id), { status: 'sent', sent_at: now, claimed_by: null, error: null, updated_at: now });
-      for (const o of failed) {
-        await distributionsStore.setStatus(trx, dist.id, [o.row.recipient_id], {
-          status: 'failed', failed_at: now, bounced_at: o.error?.bounced ? now : null, claimed_by: null, error: o.error?.message.slice(0, 500) ?? null, updated_at: now,
-        });
-      }
-      for (const o of again) {
-        await distributionsStore.setStatus(trx, dist.id, [o.row.recipient_id], { status: 'queued', claimed_by: null, error: o.error?.message.slice(0, 500) ?? null, updated_at: now });
-      }
+  /** One group commit's worth of outcomes, written as one atomic write. */
+  private record(dist: DistributionRow, outcomes: Outcome[]): Promise<void> {
+    const recorded = outcomes.map((o): RecordedOutcome => {
+      const giveUp = o.kind === 'permanent' || (o.kind === 'temporary' && o.row.attempts >= MAX_ATTEMPTS);
+      return {
+        recipientId: o.row.recipient_id,
+        status: o.kind === 'sent' ? 'sent' : giveUp ? 'failed' : 'queued',
+        error: o.error?.message.slice(0, 500) ?? null,
+        bounced: o.error?.bounced === true,
+        outbox: o.outbox,
+      };
     });
+    return this.commits.submit({ statements: distributionsStore.outcomeStatements(dist.id, recorded, this.clock.now()) });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -518,52 +693,164 @@ export class DistributionsService {
 /** Wire dates of a view, for adapters. */
 export const viewDate = (v: DistributionView, ms: number | null) => formatDateTime(ms, v.timeZone);
 
-/** Runs `fn` over the items with at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  });
-  await Promise.all(lanes);
+interface Claimed {
+  row: DistributionRecipientRow;
+  member: MemberRow | undefined;
 }
 
 /**
- * Records outcomes as they come: whatever arrived while the previous commit ran is written by the
- * next one, so an accepted message waits for at most one commit before it is marked sent.
+ * Claimed recipients waiting for a lane. When no more than `lowWater` are left, the next batch is
+ * claimed in the background, so the lanes never wait for a claim between batches. A claim that
+ * finds nothing ends the queue once what it holds is handed out; one that says stop (null) or
+ * fails halts it at once.
+ */
+class ClaimQueue {
+  failure: { error: unknown } | null = null;
+  private items: Claimed[] = [];
+  private at = 0;
+  private refill: Promise<void> | null = null;
+  /** Nothing more to claim (what is held still goes out). */
+  private exhausted = false;
+  /** Nothing more is handed out. */
+  halted = false;
+
+  constructor(
+    /** The next batch: empty when there is none, null when sending must stop. */
+    private readonly claim: () => Promise<Claimed[] | null>,
+    private readonly lowWater: number,
+  ) {}
+
+  /** The next recipient, or undefined once there are no more or the queue was halted. */
+  async next(): Promise<Claimed | undefined> {
+    for (;;) {
+      if (this.halted) return undefined;
+      if (this.at < this.items.length) {
+        const item = this.items[this.at++] as Claimed;
+        if (this.items.length - this.at <= this.lowWater) this.startRefill();
+        return item;
+      }
+      if (this.exhausted) return undefined;
+      this.startRefill();
+      await this.refill;
+    }
+  }
+
+  halt(): void {
+    this.halted = true;
+  }
+
+  /** Halts, waits for a claim in progress, and returns the claimed recipients no lane took. */
+  async close(): Promise<Claimed[]> {
+    this.halted = true;
+    while (this.refill) await this.refill;
+    const left = this.items.slice(this.at);
+    this.items = [];
+    this.at = 0;
+    return left;
+  }
+
+  private startRefill(): void {
+    if (this.refill || this.exhausted || this.halted) return;
+    this.refill = this.claim()
+      .then((batch) => {
+        if (batch === null) this.halted = true;
+        else if (batch.length === 0) this.exhausted = true;
+        // Kept even when halted meanwhile: close() gives them back.
+        this.items = this.items.slice(this.at).concat(batch ?? []);
+        this.at = 0;
+      })
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+        this.halted = true;
+      })
+      .finally(() => {
+        this.refill = null;
+      });
+  }
+}
+
+/**
+ * Records outcomes as they come, in group commits: one starts once as many outcomes wait as the
+ * pool has connections, or GROUP_DELAY_MS after the oldest of them arrived, whichever is first (and
+ * whatever arrives meanwhile waits for the next). An accepted message so waits a few milliseconds
+ * at most before it is marked sent, while a commit (an fsync on SQLite) is paid per group, not per
+ * message. The lanes ask for room() before each send, so that however slow the commits, no more
+ * than twice a group of outcomes ever waits for one: that bounds what a crash can leave unrecorded.
  */
 class Recorder {
   sent = 0;
   temporary = 0;
   private pending: Outcome[] = [];
+  private oldest = 0;
+  /** Outcomes in the commit running now. */
+  private writing = 0;
   private running: Promise<void> | null = null;
-  private failure: unknown = null;
+  private timer: NodeJS.Timeout | null = null;
+  private draining = false;
+  private failure: { error: unknown } | null = null;
+  private waiters: Array<() => void> = [];
 
-  constructor(private readonly write: (outcomes: Outcome[]) => Promise<void>) {}
+  constructor(
+    private readonly write: (outcomes: Outcome[]) => Promise<void>,
+    private readonly groupSize: number,
+  ) {}
 
   push(outcome: Outcome): void {
     if (outcome.kind === 'sent') this.sent++;
     if (outcome.kind === 'temporary') this.temporary++;
+    if (this.pending.length === 0) this.oldest = performance.now();
     this.pending.push(outcome);
-    if (!this.running) this.running = this.loop();
+    this.schedule();
   }
 
-  private async loop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const take = this.pending;
-        this.pending = [];
-        await this.write(take);
-      }
-    } catch (error) {
-      this.failure = error;
-    } finally {
-      this.running = null;
+  /** Resolves once fewer than two groups of outcomes wait for their commit (at once, mostly). */
+  async room(): Promise<void> {
+    while (this.pending.length + this.writing >= 2 * this.groupSize && !this.failure) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
+  /** A commit failed: what follows should not be sent. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Writes whatever waits, now, and waits for it; throws if any commit failed. */
   async drain(): Promise<void> {
+    this.draining = true;
+    this.schedule();
     while (this.running) await this.running;
-    if (this.pending.length > 0) await this.loop();
-    if (this.failure) throw this.failure;
+    if (this.failure) throw this.failure.error;
+  }
+
+  private schedule(): void {
+    if (this.running || this.pending.length === 0) return;
+    const wait = this.draining || this.pending.length >= this.groupSize ? 0 : this.oldest + GROUP_DELAY_MS - performance.now();
+    if (wait <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.running = this.flush();
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, wait);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    this.writing = group.length;
+    try {
+      await this.write(group);
+    } catch (error) {
+      this.failure ??= { error };
+    } finally {
+      this.writing = 0;
+      this.running = null;
+      for (const wake of this.waiters.splice(0)) wake();
+      this.schedule();
+    }
   }
 }

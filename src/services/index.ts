@@ -11,11 +11,13 @@ import { MessagesService } from './messages.ts';
 import { SurveysService } from './surveys.ts';
 import { RespondentService } from './respondent.ts';
 import { ResponsesService } from './responses.ts';
-import { DistributionsService } from './distributions.ts';
+import { DistributionsService, SEND_JOB } from './distributions.ts';
 import { outboxTransport, smtpTransport } from './mailer.ts';
 import { ExportJobsService } from './export-jobs.ts';
 import { SubscriptionsService } from './subscriptions.ts';
 import { WebhookDelivery } from './webhooks.ts';
+import { ThankYouMail } from './thank-you.ts';
+import { RecipientHistoryService } from './recipient-history.ts';
 
 /** Every use case, wired to one store. The HTTP adapters, the CLI and the workers all go through this. */
 export interface Services {
@@ -36,6 +38,7 @@ export interface Services {
   subscriptions: SubscriptionsService;
   webhooks: WebhookDelivery;
   distributions: DistributionsService;
+  recipientHistory: RecipientHistoryService;
 }
 
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
@@ -50,12 +53,17 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const responses = new ResponsesService(store, clock, accounts, surveys);
   const subscriptions = new SubscriptionsService(store, clock, surveys, config.allowPrivateUrls);
   const webhooks = new WebhookDelivery(store, clock, { allowPrivate: config.allowPrivateUrls }, jobs);
-  respondent.responseEvents = (response, timeZone) => subscriptions.responseStatements(response, timeZone);
+  const thankYou = new ThankYouMail(config.publicUrl, SEND_JOB);
+  // Both written with the response: its webhook events, then its thank-you e-mail.
+  respondent.responseEvents = (response, timeZone, options) => [
+    ...subscriptions.responseStatements(response, timeZone),
+    ...thankYou.responseStatements(response, options),
+  ];
   surveys.onStatusChanged = (trx, brandId, surveyId, status) =>
     subscriptions.publish(trx, { brandId, topic: status === 'Active' ? 'controlpanel.activateSurvey' : 'controlpanel.deactivateSurvey', msg: { SurveyID: surveyId, Status: status, BrandID: brandId } });
   const panels = new PanelsService(store, clock, libraries);
   panels.onPanelEvent = (trx, event) => subscriptions.publish(trx, event);
-  const mail = config.smtpUrl ? smtpTransport(config.smtpUrl) : outboxTransport;
+  const mail = config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpPoolSize) : outboxTransport;
   const distributions = new DistributionsService(store, clock, accounts, libraries, jobs, respondent, config, mail);
   return {
     config,
@@ -75,5 +83,6 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     subscriptions,
     webhooks,
     distributions,
+    recipientHistory: new RecipientHistoryService(store, accounts),
   };
 }

@@ -219,9 +219,10 @@ export class RespondentService {
   private readonly messages = new Lru<string, { body: string | undefined; at: number }>(500);
   /**
    * Statements written in the same atomic write as a new response (the webhook outbox rows, so an
-   * event is stored exactly when its response is); set by the wiring in services/index.ts.
+   * event is stored exactly when its response is, and the thank-you e-mail's distribution); set by
+   * the wiring in services/index.ts.
    */
-  responseEvents: ((response: NewResponseRow, timeZone: string) => Statement[]) | undefined;
+  responseEvents: ((response: NewResponseRow, timeZone: string, options: SurveyOptions) => Statement[]) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -684,7 +685,7 @@ export class RespondentService {
 
   private responseStatements(response: NewResponseRow, rt: SurveyRuntime): Statement[] {
     const insert = responsesStore.insert(response);
-    return this.responseEvents ? [insert, ...this.responseEvents(response, rt.timeZone)] : [insert];
+    return this.responseEvents ? [insert, ...this.responseEvents(response, rt.timeZone, rt.options)] : [insert];
   }
 
   /**

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Database, DistributionRecipientsTable, DistributionsTable, MailOutboxTable } from './schema.ts';
+import type { Statement } from './group-commit.ts';
 
 export type DistributionRow = Selectable<DistributionsTable>;
 export type DistributionRecipientRow = Selectable<DistributionRecipientsTable>;
@@ -26,6 +27,14 @@ export type RecipientSource =
 
 const text = (v: string) => sql`cast(${v} as text)`;
 
+/**
+ * A recipient row's status in an UPDATE that names its rows by primary key. Written as an
+ * expression so that SQLite's planner takes the primary key: given the bare column, it picks the
+ * (distribution_id, status) index and walks every row of that status (for a claim, every queued
+ * recipient of the mailing) to find the few named. PostgreSQL plans by statistics either way.
+ */
+const statusOfNamedRow = sql<string>`status || ''`;
+
 /** Distributions and their recipients. Every read names the brand, except the link and job lookups that check it after. */
 export const distributionsStore = {
   insert: (db: Db, row: Insertable<DistributionsTable>) => db.insertInto('distributions').values(row).execute(),
@@ -46,9 +55,15 @@ export const distributionsStore = {
     return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
   },
 
-  /** A survey's distributions, optionally of one panel, oldest first. */
+  /** A survey's distributions (thank-yous left out), optionally of one panel, oldest first. */
   listForSurvey(db: Db, brandId: string, surveyId: string, panelId?: string): Promise<DistributionRow[]> {
-    let q = db.selectFrom('distributions').selectAll().where('brand_id', '=', brandId).where('survey_id', '=', surveyId);
+    let q = db
+      .selectFrom('distributions')
+      .selectAll()
+      .where('brand_id', '=', brandId)
+      .where('survey_id', '=', surveyId)
+      // Thank-yous are one per finished response: found through getDistributions by ID, never listed.
+      .where((eb) => eb.or([eb('request_type', 'is', null), eb('request_type', '<>', 'ThankYou')]));
     if (panelId !== undefined) q = q.where('panel_id', '=', panelId);
     return q.orderBy('created_at').orderBy('id').execute();
   },
@@ -95,10 +110,61 @@ export const distributionsStore = {
       .updateTable('distribution_recipients')
       .set({ status: 'sending', claimed_by: worker, attempts: sql`attempts + 1`, updated_at: now })
       .where('distribution_id', '=', distributionId)
-      .where('status', '=', 'queued')
+      .where(statusOfNamedRow, '=', 'queued')
       .where('recipient_id', 'in', ids.map((r) => r.recipient_id))
       .returningAll()
       .execute();
+  },
+
+  /** Gives back claimed rows that were never attempted: queued again, the claim's attempt not counted. */
+  async unclaim(db: Db, distributionId: string, worker: string, recipientIds: string[], now: number): Promise<void> {
+    for (let i = 0; i < recipientIds.length; i += 500) {
+      await db
+        .updateTable('distribution_recipients')
+        .set({ status: 'queued', claimed_by: null, attempts: sql`attempts - 1`, updated_at: now })
+        .where('distribution_id', '=', distributionId)
+        .where(statusOfNamedRow, '=', 'sending')
+        .where('claimed_by', '=', worker)
+        .where('recipient_id', 'in', recipientIds.slice(i, i + 500))
+        .execute();
+    }
+  },
+
+  /**
+   * The writes that record send outcomes, as plain statements for a group commit (a commit per
+   * handful of messages must cost little more than its fsync): 'sent' (with the outbox row, when
+   * there is one), 'failed', or 'queued' again; each only from this worker's 'sending'.
+   */
+  outcomeStatements(distributionId: string, outcomes: readonly RecordedOutcome[], now: number): Statement[] {
+    const statements: Statement[] = [];
+    for (const o of outcomes) {
+      if (o.outbox) statements.push(outboxInsert(o.outbox));
+    }
+    const sent = outcomes.filter((o) => o.status === 'sent').map((o) => o.recipientId);
+    for (let i = 0; i < sent.length; i += 500) {
+      const ids = sent.slice(i, i + 500);
+      statements.push({
+        sql: `update distribution_recipients set status = 'sent', sent_at = ?, claimed_by = null, error = null, updated_at = ?
+          where distribution_id = ? and status || '' = 'sending' and recipient_id in (${ids.map(() => '?').join(', ')})`,
+        params: [now, now, distributionId, ...ids],
+      });
+    }
+    for (const o of outcomes) {
+      if (o.status === 'failed') {
+        statements.push({
+          sql: `update distribution_recipients set status = 'failed', failed_at = ?, bounced_at = ?, claimed_by = null, error = ?, updated_at = ?
+            where distribution_id = ? and status || '' = 'sending' and recipient_id = ?`,
+          params: [now, o.bounced ? now : null, o.error, now, distributionId, o.recipientId],
+        });
+      } else if (o.status === 'queued') {
+        statements.push({
+          sql: `update distribution_recipients set status = 'queued', claimed_by = null, error = ?, updated_at = ?
+            where distribution_id = ? and status || '' = 'sending' and recipient_id = ?`,
+          params: [o.error, now, distributionId, o.recipientId],
+        });
+      }
+    }
+    return statements;
   },
 
   /** Rows a dead worker left in 'sending'. */
@@ -111,7 +177,7 @@ export const distributionsStore = {
         .updateTable('distribution_recipients')
         .set(set)
         .where('distribution_id', '=', distributionId)
-        .where('status', '=', fromStatus)
+        .where(statusOfNamedRow, '=', fromStatus)
         .where('recipient_id', 'in', recipientIds.slice(i, i + 500))
         .execute();
     }
@@ -174,6 +240,25 @@ export const distributionsStore = {
   },
 };
 
+/** One recipient's send outcome, as outcomeStatements records it. */
+export interface RecordedOutcome {
+  recipientId: string;
+  status: 'sent' | 'failed' | 'queued';
+  error: string | null;
+  /** A failure the server gave at RCPT: the address bounced. */
+  bounced: boolean;
+  /** Recorded with 'sent' when there is no SMTP server. */
+  outbox?: OutboxRow | undefined;
+}
+
+const OUTBOX_COLUMNS = ['mail_message_id', 'brand_id', 'distribution_id', 'recipient_id', 'to_address', 'from_address', 'subject', 'html', 'text', 'headers', 'created_at'] as const;
+
+/** As outboxStore.insert: a row already there (a retried send) is kept. */
+const outboxInsert = (row: OutboxRow): Statement => ({
+  sql: `insert into mail_outbox (${OUTBOX_COLUMNS.join(', ')}) values (${OUTBOX_COLUMNS.map(() => '?').join(', ')}) on conflict (mail_message_id) do nothing`,
+  params: OUTBOX_COLUMNS.map((c) => row[c]),
+});
+
 /** The mail of an installation without SMTP. */
 export const outboxStore = {
   insert: (db: Db, row: OutboxRow) => db.insertInto('mail_outbox').values(row).onConflict((oc) => oc.column('mail_message_id').doNothing()).execute(),
@@ -188,4 +273,95 @@ export const outboxStore = {
     db.selectFrom('mail_outbox').selectAll().where('brand_id', '=', brandId).where('mail_message_id', '=', mailMessageId).executeTakeFirst(),
   count: async (db: Db, brandId: string) =>
     Number((await db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll().as('n')).where('brand_id', '=', brandId).executeTakeFirstOrThrow()).n),
+};
+
+/** What one thank-you enqueue is made of; services/thank-you.ts decides when to try one. */
+export interface ThankYouEnqueue {
+  distributionId: string;
+  jobId: string;
+  jobKind: string;
+  responseId: string;
+  brandId: string;
+  surveyId: string;
+  /** The distribution whose personal link the response came through. */
+  linkDistributionId: string;
+  recipientId: string;
+  /** The survey options' thank-you, used when the invitation names none (null: none). */
+  fallback: { message: string; library: string } | null;
+  defaultSubject: string;
+  mailHost: string;
+  now: number;
+}
+
+/**
+ * The thank-you of a finished response as three group-commit statements, written with the response:
+ * a 'ThankYou' distribution (parent = the invitation, one recipient, already materialised), its
+ * recipient row and its send job. Each is an INSERT … SELECT, so every condition that needs the
+ * database is checked in the same transaction: the link distribution is a mailed invitation with
+ * personal links, the member is in its panel with an address and subscribed, and some thank-you
+ * message is configured. When one fails, the first inserts nothing and so do the other two.
+ */
+export function thankYouStatements(e: ThankYouEnqueue): Statement[] {
+  const distribution: Statement = {
+    sql:
+      'INSERT INTO distributions (id, brand_id, survey_id, owner_id, panel_id, recipient_id, link_type, expiration_date, created_at, parent_id, ' +
+      'request_type, status, send_date, from_email, from_name, sent_from_address, subject, message_library_id, message_id, recipient_library_id, ' +
+      'job_id, approx_emails, materialized, modified_at, response_id) ' +
+      'SELECT CAST(? AS TEXT), p.brand_id, p.survey_id, p.owner_id, p.panel_id, m.id, p.link_type, p.expiration_date, CAST(? AS BIGINT), p.id, ' +
+      "'ThankYou', 'Pending', CAST(? AS BIGINT), p.from_email, p.from_name, p.sent_from_address, COALESCE(p.thank_you_subject, CAST(? AS TEXT)), " +
+      'CASE WHEN p.thank_you_message_id IS NULL THEN CAST(? AS TEXT) ELSE p.thank_you_library_id END, COALESCE(p.thank_you_message_id, CAST(? AS TEXT)), ' +
+      'p.recipient_library_id, CAST(? AS TEXT), 1, 1, CAST(? AS BIGINT), CAST(? AS TEXT) ' +
+      'FROM distributions p JOIN panel_members m ON m.brand_id = p.brand_id AND m.panel_id = p.panel_id ' +
+      "WHERE p.id = ? AND p.brand_id = ? AND p.survey_id = ? AND m.id = ? AND p.request_type = 'Invite' AND p.link_type IN ('Individual', 'Multiple') " +
+      "AND (p.recipient_id IS NULL OR p.recipient_id = m.id) AND m.unsubscribed = 0 AND m.email IS NOT NULL AND m.email <> '' AND COALESCE(p.thank_you_message_id, CAST(? AS TEXT)) IS NOT NULL",
+    params: [
+      e.distributionId, e.now, e.now, e.defaultSubject, e.fallback?.library ?? null, e.fallback?.message ?? null, e.jobId, e.now, e.responseId,
+      e.linkDistributionId, e.brandId, e.surveyId, e.recipientId, e.fallback?.message ?? null,
+    ],
+  };
+  const recipient: Statement = {
+    sql:
+      'INSERT INTO distribution_recipients (distribution_id, recipient_id, brand_id, position, email, status, mail_message_id, attempts, updated_at) ' +
+      "SELECT t.id, m.id, m.brand_id, m.position, m.email, 'queued', '<' || t.id || '.' || m.id || '@' || CAST(? AS TEXT) || '>', 0, CAST(? AS BIGINT) " +
+      'FROM distributions t JOIN panel_members m ON m.id = t.recipient_id AND m.brand_id = t.brand_id WHERE t.id = ?',
+    params: [e.mailHost, e.now, e.distributionId],
+  };
+  const job: Statement = {
+    sql:
+      'INSERT INTO jobs (id, brand_id, kind, payload, status, run_at, created_at, updated_at) ' +
+      "SELECT CAST(? AS TEXT), t.brand_id, CAST(? AS TEXT), CAST(? AS TEXT), 'queued', CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT) " +
+      'FROM distributions t WHERE t.id = ?',
+    params: [e.jobId, e.jobKind, JSON.stringify({ distributionId: e.distributionId }), e.now, e.now, e.now, e.distributionId],
+  };
+  return [distribution, recipient, job];
+}
+
+/** A panel member's history: responses through the panel's links and the e-mails sent to them. */
+export const recipientHistoryStore = {
+  /** Responses (not previews, not deleted) attached to the member, by end date. */
+  responses: (db: Db, brandId: string, recipientId: string, panelId: string) =>
+    db
+      .selectFrom('responses')
+      .select(['id', 'survey_id', 'end_date', 'distribution_id', 'finished'])
+      .where('brand_id', '=', brandId)
+      .where('recipient_id', '=', recipientId)
+      // Through the panel's distributions: the (distribution_id, recipient_id) index answers it.
+      .where('distribution_id', 'in', (eb) => eb.selectFrom('distributions').select('id').where('brand_id', '=', brandId).where('panel_id', '=', panelId))
+      .where('status', '=', 0)
+      .where('deleted_at', 'is', null)
+      .orderBy('end_date')
+      .orderBy('seq')
+      .execute(),
+
+  /** Every mailing the member was a recipient of (sent, failed, skipped or still queued), oldest first. */
+  emails: (db: Db, brandId: string, recipientId: string) =>
+    db
+      .selectFrom('distribution_recipients as r')
+      .innerJoin('distributions as d', 'd.id', 'r.distribution_id')
+      .select(['r.distribution_id', 'd.survey_id', 'd.request_type', 'r.status', 'r.sent_at', 'r.opened_at'])
+      .where('r.brand_id', '=', brandId)
+      .where('r.recipient_id', '=', recipientId)
+      .orderBy('d.created_at')
+      .orderBy('d.id')
+      .execute(),
 };

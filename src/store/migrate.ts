@@ -8,6 +8,7 @@ import * as m0004sv from './migrations/0004_surveys.ts';
 import * as m0005rs from './migrations/0005_responses.ts';
 import * as m0006sub from './migrations/0006_subscriptions.ts';
 import * as m0007ds from './migrations/0007_distributions.ts';
+import * as m0008ty from './migrations/0008_thank_you.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_responses': m0005rs,
   '0006_subscriptions': m0006sub,
   '0007_distributions': m0007ds,
+  '0008_thank_you': m0008ty,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

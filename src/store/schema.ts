@@ -294,7 +294,7 @@ export interface DistributionsTable {
   created_at: number;
   // Mail columns (0007); null on link-only distributions made before them.
   parent_id: string | null;
-  /** 'Invite' | 'Reminder' | 'Links' (createDistribution: no mail) */
+  /** 'Invite' | 'Reminder' | 'ThankYou' | 'Links' (createDistribution: no mail) */
   request_type: string | null;
   description: string | null;
   /** 'Pending' | 'Done' | 'Cancelled' */
@@ -313,6 +313,12 @@ export interface DistributionsTable {
   materialized: number | null;
   cancelled_at: number | null;
   modified_at: number | null;
+  // Thank-you columns (0008). On an invitation: the thank-you its recipients get (null = the survey's options).
+  thank_you_message_id: string | null;
+  thank_you_library_id: string | null;
+  thank_you_subject: string | null;
+  /** On a 'ThankYou' distribution: the response it thanks (unique). */
+  response_id: string | null;
 }
 
 export interface DistributionRecipientsTable {

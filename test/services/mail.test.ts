@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { drainJobs, seedMailFixture, startSink, type MailFixture, type Received, type Sink } from '../helpers/mail.ts';
+import PostalMime from 'postal-mime';
 import { formatDateTime } from '../../src/domain/dates.ts';
 import { decodePersonalLink } from '../../src/domain/personal-link.ts';
+import { panelsStore } from '../../src/store/panels.ts';
 
 let sink: Sink;
 let t: TestApp;
@@ -173,6 +175,37 @@ describe('scheduling and failures', () => {
     expect(v.row.status).toBe('Done');
   });
 
+  it('stops at a temporary failure and gives back, uncounted, the recipients it had claimed but not tried', async () => {
+    // One connection, two lanes: most of the claimed batch is still untried when the first reply is a 451.
+    const narrow = await createTestApp({ SMTP_URL: sink.url, SMTP_POOL_SIZE: '1' });
+    try {
+      const h = await seedMailFixture(narrow, 'narrow', 40, [{ email: 'later@example.com' }]);
+      sink.rcptReplies.set('person0@example.com', [451]);
+      const before = sink.received.length;
+      const id = await narrow.services.distributions.sendToPanel(h.user.actor, {
+        ...sendInput(), sendDate: local(narrow.clock.now()), surveyId: h.surveyId, messageId: h.inviteId, messageLibraryId: h.library, panelId: h.panelId, panelLibraryId: h.library,
+      });
+      await drainJobs(narrow);
+      const first = sink.received.slice(before).map((m) => m.to[0]);
+      expect(first.length).toBeLessThanOrEqual(2);
+      let v = await narrow.services.distributions.getOne(h.user.actor, h.surveyId, id);
+      expect(v.counts).toMatchObject({ sending: 0, failed: 0, sent: first.length, queued: 41 - first.length });
+      const { recipients } = await narrow.services.distributions.recipientStatuses(h.user.actor, h.surveyId, id);
+      const tried = new Set(['person0@example.com', ...first]);
+      for (const r of recipients) expect([r.email, r.attempts]).toEqual([r.email, tried.has(r.email as string) ? 1 : 0]);
+      narrow.clock.advance(60_000);
+      await drainJobs(narrow);
+      const all = sink.received.slice(before).map((m) => m.to[0] as string);
+      expect(all.sort()).toEqual(h.members.map((m) => m.email).sort());
+      v = await narrow.services.distributions.getOne(h.user.actor, h.surveyId, id);
+      expect(v.counts).toMatchObject({ sent: 41, queued: 0, sending: 0, failed: 0 });
+      expect(v.row.status).toBe('Done');
+    } finally {
+      narrow.services.distributions.transport.close();
+      await narrow.close();
+    }
+  });
+
   it('limits the rate per brand', async () => {
     const slow = await createTestApp({ SMTP_URL: sink.url, MAIL_RATE_PER_BRAND: '10' });
     try {
@@ -190,5 +223,44 @@ describe('scheduling and failures', () => {
       slow.services.distributions.transport.close();
       await slow.close();
     }
+  });
+});
+
+describe('the message as the server receives it', () => {
+  it('is well-formed MIME a parser reads back: non-ASCII subject, name and body, long lines, links, headers and pixel', async () => {
+    const g = await seedMailFixture(t, 'intl', 1);
+    const member = g.members[0] as MailFixture['members'][number];
+    await panelsStore.updateMember(t.store.db, 'intl', member.id, { first_name: 'Zoë 😀', last_name: 'Ünal', updated_at: t.clock.now() });
+    const body = `<p>Liebe \${m://FirstName} \${m://LastName}, 你好!</p><p>\${l://SurveyLink?d=Zur Umfrage}</p><p>${'sehr lange Zeile '.repeat(100)}</p><p>\${l://OptOutLink}</p>`;
+    const message = await t.services.messages.create(g.user.actor, g.library, { category: 'InviteEmails', name: 'International', body });
+    const before = sink.received.length;
+    const id = await t.services.distributions.sendToPanel(g.user.actor, {
+      ...sendInput(), surveyId: g.surveyId, messageId: message.id, messageLibraryId: g.library, panelId: g.panelId, panelLibraryId: g.library,
+      fromName: 'Forschung Zürich', subject: 'Grüße \${m://FirstName} — eine kurze Umfrage',
+    });
+    await drainJobs(t);
+    const got = sink.received.slice(before);
+    expect(got).toHaveLength(1);
+    const raw = got[0]?.raw as string;
+    for (const line of raw.split('\r\n')) expect(line.length).toBeLessThanOrEqual(998);
+    expect(raw.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+    expect(raw).toMatch(/^[\x20-\x7e\r\n\t]*$/);
+
+    const parsed = await PostalMime.parse(raw);
+    expect(parsed.subject).toBe('Grüße Zoë 😀 — eine kurze Umfrage');
+    expect(parsed.from).toEqual({ name: 'Forschung Zürich', address: 'research@acme.example' });
+    expect(parsed.to).toEqual([{ name: '', address: member.email }]);
+    expect(parsed.messageId).toBe(`<${id}.${member.id}@insight.test>`);
+    expect(parsed.html).toContain('<p>Liebe Zoë 😀 Ünal, 你好!</p>');
+    expect(parsed.html).toContain('sehr lange Zeile '.repeat(100).trim());
+    expect(parsed.text).toContain('Liebe Zoë 😀 Ünal, 你好!');
+    const survey = /<a href="([^"]+)" rel="noopener noreferrer">Zur Umfrage<\/a>/.exec(parsed.html ?? '')?.[1] as string;
+    expect(decodePersonalLink(new URL(survey.replace(/&amp;/g, '&')).searchParams.get('Q_DL'))).toEqual({ distributionId: id, surveyId: g.surveyId, recipientId: member.id });
+    expect(parsed.text).toContain(`Zur Umfrage (${survey})`);
+    const unsubscribe = parsed.headers.find((h) => h.key === 'list-unsubscribe')?.value as string;
+    expect(unsubscribe).toMatch(/^<http:\/\/insight\.test\/mail\/unsubscribe\/EMD_\w+\.MLRP_\w+\.[\w-]{22}>$/);
+    expect(parsed.html).toContain(`<a href="${unsubscribe.slice(1, -1)}" rel="noopener noreferrer">Click here to unsubscribe</a>`);
+    expect(parsed.headers.find((h) => h.key === 'list-unsubscribe-post')?.value).toBe('List-Unsubscribe=One-Click');
+    expect(parsed.html?.trim()).toMatch(/<img src="http:\/\/insight\.test\/mail\/open\/EMD_\w+\.MLRP_\w+\.[\w-]{22}\.gif" width="1" height="1" alt="">$/);
   });
 });

@@ -52,6 +52,12 @@ export interface SurveyOptions {
   /** Message shown when the survey is inactive: a library message ID or text; absent = default. */
   inactiveMessage?: string;
   inactiveMessageLibrary?: string;
+  /**
+   * `EmailThankYou` "true" with `ThankYouEmailMessage` (MS_…) and `ThankYouEmailMessageLibrary`:
+   * the library message mailed to a panel member who finishes through a personal link. Absent when
+   * off or when either ID is missing (a thank-you without a message cannot be sent).
+   */
+  thankYouEmail?: { message: string; library: string };
 }
 
 export interface SurveyOptionsContext {
@@ -183,6 +189,11 @@ export function readSurveyOptions(so: unknown, ctx: SurveyOptionsContext = {}): 
   if (inactiveMessage && inactive !== 'DefaultMessage') out.inactiveMessage = inactiveMessage;
   const inactiveLibrary = optional(o.InactiveMessageLibrary);
   if (out.inactiveMessage && inactiveLibrary) out.inactiveMessageLibrary = inactiveLibrary;
+  const thankYouMessage = optional(o.ThankYouEmailMessage);
+  const thankYouLibrary = optional(o.ThankYouEmailMessageLibrary);
+  if (flag(o.EmailThankYou, false) && thankYouMessage && /^MS_/.test(thankYouMessage) && thankYouLibrary) {
+    out.thankYouEmail = { message: thankYouMessage, library: thankYouLibrary };
+  }
   return out;
 }
 

@@ -267,7 +267,7 @@ defineRequest({
   summary:
     'The members of a list in list order (import order for imports), as a bare JSON array without the Meta/Result envelope (Format is ignored; errors still come as envelopes). ' +
     'Streamed from the database page by page. RecipientID is the directory ContactID. Paging: LastRecipientID (start after this member) and NumberOfRecords. ' +
-    `EmbeddedData (comma list of keys) limits the embedded data shown; without it all keys are shown, and none is [] as PHP wrote empty maps. ContactHistory=1 adds ContactHistory:[] (filled once distributions record history). ${WHO_LIST}. ${SAME_ERROR}`,
+    `EmbeddedData (comma list of keys) limits the embedded data shown; without it all keys are shown, and none is [] as PHP wrote empty maps. ContactHistory=1 adds ContactHistory:[] (always empty: distributions mail panels, not directory contacts, so no mailing or response is attached to a contact; a panel member's history is in getRecipient). ${WHO_LIST}. ${SAME_ERROR}`,
   params: {
     LibraryID: required('Library holding the list'),
     ListID: id('CG', 'The list (CG_…)'),
@@ -369,7 +369,7 @@ defineRequest({
   area: A,
   summary:
     'Finds directory contacts by e-mail address (without case) and/or external data reference (both given: both must match); one of them is required (ESRV35|Email otherwise). ' +
-    `At most 1000 matches, oldest first. ListIDs names every list of the brand the contact is on. History=1 adds ContactHistory:[] (filled once distributions record history). ${WHO_DIRECTORY}`,
+    `At most 1000 matches, oldest first. ListIDs names every list of the brand the contact is on. History=1 adds ContactHistory:[] (always empty: distributions mail panels, not directory contacts, so no mailing or response is attached to a contact; a panel member's history is in getRecipient). ${WHO_DIRECTORY}`,
   params: {
     Email: optional('E-mail address'),
     ExternalDataRef: optional('External data reference'),

@@ -1,6 +1,7 @@
 import type { DistributionView, RecipientStatusView } from '../../../services/distributions.ts';
 import { viewDate } from '../../../services/distributions.ts';
 import { invalidParam } from '../../../services/errors.ts';
+import { DEFAULT_THANK_YOU_SUBJECT } from '../../../services/thank-you.ts';
 import { defineRequest, optional, required } from '../registry.ts';
 
 /**
@@ -22,7 +23,17 @@ const sendParams = {
   PanelLibraryID: required('The library of the panel', 100),
   SentFromAddress: optional('Envelope sender (Return-Path); default noreply@ the PUBLIC_URL host', 320),
   ExpirationDate: optional('When the personal links stop working (brand time zone); default SendDate + 60 days', 40),
+  ThankYouMessageID: optional('Insight addition: the library message (MS_…, usually a ThankYouEmails one) e-mailed to a recipient who finishes the survey through their link; overrides the survey options. With ThankYouLibraryID', 100),
+  ThankYouLibraryID: optional('Insight addition: the library of ThankYouMessageID (UR_… or GR_…)', 100),
+  ThankYouSubject: optional(`Insight addition: the thank-you's subject, may hold piped text; default "${DEFAULT_THANK_YOU_SUBJECT}"`, 998),
 };
+
+/** Where the thank-you e-mail of a send comes from, for the send Requests' descriptions. */
+const THANK_YOU =
+  ' Thank-you e-mail (Insight): a recipient who finishes the survey through their personal link (not Anonymous) while subscribed gets one thank-you per finished response, ' +
+  'from the same sender, rendered with the same piped text as the invitation. The message is ThankYouMessageID/ThankYouLibraryID when given, else the survey options\' ' +
+  '(QSF SurveyOptions EmailThankYou "true" with ThankYouEmailMessage and ThankYouEmailMessageLibrary); with neither, none is sent. ' +
+  'Each thank-you is a distribution of its own (RequestType "ThankYou", ParentEmailDistributionID = this one, one RecipientID) that getDistributions answers by its ID and does not list.';
 
 const sent = (id: string) => ({ Success: true, EmailDistributionID: id, DistributionQueueID: id });
 const sentExample = sent('EMD_0abcdefghijklmn');
@@ -95,7 +106,7 @@ defineRequest({
   name: 'sendSurveyToIndividual',
   product: 'ControlPanel',
   area: 'Distribution',
-  summary: 'E-mails one panel member an invitation with a personal link (LinkType Individual). The mail is queued; the call answers at once.',
+  summary: `E-mails one panel member an invitation with a personal link (LinkType Individual). The mail is queued; the call answers at once.${THANK_YOU}`,
   params: { ...sendParams, RecipientID: required('The panel member (MLRP_…)', 100) },
   result: 'Success:true, EmailDistributionID, DistributionQueueID (the same EMD_ ID)',
   example: sentExample,
@@ -110,7 +121,8 @@ defineRequest({
   product: 'ControlPanel',
   area: 'Distribution',
   summary:
-    'E-mails every member of a panel. LinkType Individual (default: a personal link that works until finished), Multiple (a personal link that can be used again) or Anonymous (the survey\'s public link). Unsubscribed members and members without an address are skipped and counted in EmailsSkipped. The call only queues the work, whatever the panel size.',
+    'E-mails every member of a panel. LinkType Individual (default: a personal link that works until finished), Multiple (a personal link that can be used again) or Anonymous (the survey\'s public link). Unsubscribed members and members without an address are skipped and counted in EmailsSkipped. The call only queues the work, whatever the panel size.' +
+    `${THANK_YOU} The thank-you parameters are refused with LinkType Anonymous.`,
   params: { ...sendParams, LinkType: optional('Individual (default), Multiple or Anonymous', 20) },
   result: 'Success:true, EmailDistributionID, DistributionQueueID (the same EMD_ ID)',
   example: sentExample,
@@ -177,7 +189,8 @@ defineRequest({
   product: 'ControlPanel',
   area: 'Distribution',
   summary:
-    'One distribution of a survey (DistributionID: Distributions is an object) or all of a panel for the survey (PanelID: an array). Counters are strings, ApproxEmails a number, as recorded. RequestStatus is Pending until every recipient was handled, then Done (Cancelled for a cancelled one). EmailsResponded counts recipients with a response, SurveysFinished finished responses.',
+    'One distribution of a survey (DistributionID: Distributions is an object) or all of a panel for the survey (PanelID: an array). Counters are strings, ApproxEmails a number, as recorded. RequestStatus is Pending until every recipient was handled, then Done (Cancelled for a cancelled one). EmailsResponded counts recipients with a response, SurveysFinished finished responses. ' +
+      'RequestType is Invite, Reminder, Links (createDistribution) or ThankYou (Insight: the thank-you e-mail of one finished response, see sendSurveyToPanel). A ThankYou distribution is answered by its DistributionID (as getRecipient\'s RecipientEmailHistory names it) but left out of the PanelID list, which would otherwise grow by one per finished response.',
   params: {
     SurveyID: required('The survey (SV_…)', 100),
     LibraryID: optional('Accepted and not checked (the recorded server checked the survey only)', 100),
@@ -204,7 +217,7 @@ defineRequest({
   product: 'ControlPanel',
   area: 'Distribution',
   addition: true,
-  summary: 'Every distribution of a survey (invitations, reminders, link-only), oldest first, each as getDistributions shows it.',
+  summary: 'Every distribution of a survey (invitations, reminders, link-only; not the per-response thank-yous), oldest first, each as getDistributions shows it.',
   params: { SurveyID: required('The survey (SV_…)', 100) },
   result: 'Distributions: [{…}]',
   example: { Distributions: [recordExample] },
@@ -272,12 +285,15 @@ function wholeNumber(value: string | undefined, param: string, fallback: number)
 }
 
 function sendInput(
-  p: { SurveyID: string; SendDate: string; FromEmail: string; FromName: string; Subject: string; MessageID: string; MessageLibraryID: string; PanelID: string; PanelLibraryID: string; SentFromAddress?: string | undefined; ExpirationDate?: string | undefined },
+  p: {
+    SurveyID: string; SendDate: string; FromEmail: string; FromName: string; Subject: string; MessageID: string; MessageLibraryID: string; PanelID: string; PanelLibraryID: string;
+    SentFromAddress?: string | undefined; ExpirationDate?: string | undefined; ThankYouMessageID?: string | undefined; ThankYouLibraryID?: string | undefined; ThankYouSubject?: string | undefined;
+  },
   recipientId: string | undefined,
 ) {
   return {
     surveyId: p.SurveyID, sendDate: p.SendDate, fromEmail: p.FromEmail, fromName: p.FromName, subject: p.Subject, messageId: p.MessageID,
     messageLibraryId: p.MessageLibraryID, panelId: p.PanelID, panelLibraryId: p.PanelLibraryID, sentFromAddress: p.SentFromAddress,
-    expirationDate: p.ExpirationDate, recipientId,
+    expirationDate: p.ExpirationDate, recipientId, thankYouMessageId: p.ThankYouMessageID, thankYouLibraryId: p.ThankYouLibraryID, thankYouSubject: p.ThankYouSubject,
   };
 }

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { formatDateTime } from '../../../domain/dates.ts';
+import type { Actor } from '../../../services/actor.ts';
 import { invalidParam } from '../../../services/errors.ts';
 import type { Services } from '../../../services/index.ts';
 import type { RecipientView } from '../../../services/panels.ts';
+import type { RecipientHistory } from '../../../services/recipient-history.ts';
 import { UrlFetchError, fetchUrl } from '../../../services/url-fetch.ts';
 import type { UploadedFile } from '../params.ts';
 import { RawDocument, defineRequest, flag, optional, required } from '../registry.ts';
@@ -23,9 +26,28 @@ function edOf(map: Map<string, string>): Record<string, string> {
   return Object.fromEntries(map);
 }
 
+/** The histories as getRecipient shows them: null rather than an empty array, as recorded. */
+function histories(h: RecipientHistory) {
+  const date = (ms: number) => formatDateTime(ms, h.timeZone);
+  return {
+    RecipientResponseHistory:
+      h.responses.length === 0
+        ? null
+        : h.responses.map((r) => ({ ResponseID: r.responseId, SurveyID: r.surveyId, TimeStamp: date(r.endDate), EmailDistributionID: r.distributionId, FinishedSurvey: r.finished ? '1' : '0' })),
+    RecipientEmailHistory:
+      h.emails.length === 0
+        ? null
+        : h.emails.map((e) => ({
+            EmailDistributionID: e.distributionId, SurveyID: e.surveyId, Type: e.type, Status: e.status,
+            SentDate: e.sentAt === null ? null : date(e.sentAt), OpenedDate: e.openedAt === null ? null : date(e.openedAt),
+          })),
+  };
+}
+
 /** getRecipient/updateRecipient's record: request names renamed as recorded, null for unset. */
-function recipientResult(r: RecipientView | null) {
+async function recipientResult(services: Services, actor: Actor, r: RecipientView | null) {
   if (!r) return { Recipient: null };
+  const history = histories(await services.recipientHistory.of(actor, r));
   return {
     Recipient: {
       PanelMemberID: r.id,
@@ -36,9 +58,7 @@ function recipientResult(r: RecipientView | null) {
       ExternalDataReference: r.externalRef,
       EmbeddedData: Object.keys(r.embeddedData).length === 0 ? null : r.embeddedData,
       Language: r.language,
-      // Filled once surveys and distributions exist.
-      RecipientResponseHistory: null,
-      RecipientEmailHistory: null,
+      ...history,
       Unsubscribed: r.unsubscribed ? '1' : '0',
     },
   };
@@ -155,13 +175,20 @@ defineRequest({
   name: 'getRecipient',
   product: 'ControlPanel',
   area: 'Panel',
-  summary: 'One recipient. A well-formed RecipientID that is unknown, removed or outside the library answers Recipient: null (as recorded); a malformed one is ESRV35|RecipientID.',
+  summary:
+    'One recipient. A well-formed RecipientID that is unknown, removed or outside the library answers Recipient: null (as recorded); a malformed one is ESRV35|RecipientID. ' +
+    'RecipientResponseHistory lists the responses recorded through the personal links of the panel\'s distributions (previews and deleted responses left out), oldest first: ' +
+    '{ResponseID, SurveyID, TimeStamp (when recorded, YYYY-MM-DD HH:MM:SS in the brand time zone), EmailDistributionID (the distribution whose link was used), FinishedSurvey ("1" or "0")}. ' +
+    'RecipientEmailHistory (shape not recorded; Insight\'s) lists every mailing the recipient was part of, oldest first: ' +
+    '{EmailDistributionID, SurveyID, Type ("Invite", "Reminder" or "ThankYou"), Status (queued, sending, sent, failed or skipped, as getDistributionRecipients), SentDate, OpenedDate (brand time zone, or null)}. ' +
+    'Both are null, not [], when empty, as recorded.',
   params: { LibraryID: required('Library'), RecipientID: required('Recipient (MLRP_…)') },
-  result: 'Recipient{PanelMemberID, PanelID, FirstName, LastName, Email, ExternalDataReference, EmbeddedData, Language, RecipientResponseHistory, RecipientEmailHistory, Unsubscribed} or Recipient: null',
+  result:
+    'Recipient{PanelMemberID, PanelID, FirstName, LastName, Email, ExternalDataReference, EmbeddedData, Language, RecipientResponseHistory: null | [{ResponseID, SurveyID, TimeStamp, EmailDistributionID, FinishedSurvey}], RecipientEmailHistory: null | [{EmailDistributionID, SurveyID, Type, Status, SentDate, OpenedDate}], Unsubscribed} or Recipient: null',
   example: recipientExample,
   errors: ['InvalidParameter'],
   async handler({ actor, params, services }) {
-    return recipientResult(await services.panels.getRecipient(actor, params.LibraryID, params.RecipientID));
+    return recipientResult(services, actor, await services.panels.getRecipient(actor, params.LibraryID, params.RecipientID));
   },
 });
 
@@ -188,7 +215,7 @@ defineRequest({
       ...(unsubscribedOf(params.Unsubscribed) !== undefined ? { unsubscribed: unsubscribedOf(params.Unsubscribed) } : {}),
       ...(embeddedData.size > 0 ? { embeddedData: edOf(embeddedData) } : {}),
     });
-    return recipientResult(r);
+    return recipientResult(services, actor, r);
   },
 });
 

@@ -9,6 +9,7 @@ import { asServiceError, checked, csrf, field, formStatus, notice } from '../../
 import { html } from '../../html.ts';
 import { requireActor } from '../../session.ts';
 import { isMissing, notFoundPage, SECTION, sendPage, surveyUrl, timeZone, when } from './common.ts';
+import { distributionUiPages } from './distribute.ts';
 import { listPage } from './list.ts';
 import { outlineBody, outlineOf } from './outline.ts';
 import { surveyNav } from './response-common.ts';
@@ -130,6 +131,7 @@ export async function surveysPages(app: FastifyInstance, services: Services): Pr
 
   lifecycleRoutes(app, services);
   responseDataPages(app, services);
+  distributionUiPages(app, services);
 
   // Only the upload route parses multipart; the file is held in memory (the service reads it whole anyway).
   const received = new WeakMap<FastifyRequest, Received>();

@@ -163,7 +163,7 @@ export function panelParam(value: string | undefined): string | undefined {
 
 // ---- navigation -------------------------------------------------------------------------------
 
-export type SurveyView = 'outline' | 'responses' | 'report' | 'download';
+export type SurveyView = 'outline' | 'responses' | 'report' | 'download' | 'distribute' | 'distributions';
 
 /** Links between the survey's pages; the current one is marked for assistive technology. */
 export function surveyNav(surveyId: string, current: SurveyView): Html {
@@ -173,6 +173,8 @@ export function surveyNav(surveyId: string, current: SurveyView): Html {
     ['responses', `${url}/responses`, 'Responses'],
     ['report', `${url}/report`, 'Report'],
     ['download', `${url}/download`, 'Download responses'],
+    ['distribute', `${url}/distribute`, 'Distribute'],
+    ['distributions', `${url}/distributions`, 'Distributions'],
   ];
   return html`<nav class="survey-nav" aria-label="This survey"><ul>${links.map(([k, href, label]) =>
     html`<li><a href="${href}"${k === current ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
