@@ -196,16 +196,11 @@ export class DistributionsService {
   }
 
   private async send(actor: Actor, input: SendInput): Promise<string> {
-    const survey = await this.requireSurvey(actor, input.surveyId);
     const zone = await this.accounts.timeZone(actor.brandId);
-    const sendDate = this.wireDate(input.sendDate, zone, 'SendDate');
-    const sender = this.sender(input);
-    const linkType = (input.linkType ?? 'Individual') as LinkType;
-    if (!LINK_TYPES.includes(linkType)) throw invalidParam('LinkType');
-    const message = await this.requireMessage(actor, input.messageLibraryId, 'MessageLibraryID', input.messageId);
-    const panelLibrary = await this.libraries.require(actor, input.panelLibraryId, 'PanelLibraryID');
-    const panel = await panelsStore.findPanel(this.db, actor.brandId, panelLibrary, input.panelId);
-    if (!panel) throw invalidParam('PanelID');
+    let sendDate = 0;
+    const { survey, sender, linkType, message, panelLibrary, panel } = await this.checkInvite(actor, input, () => {
+      sendDate = this.wireDate(input.sendDate, zone, 'SendDate');
+    });
     if (input.recipientId !== undefined) {
       const member = await panelsStore.findMember(this.db, actor.brandId, input.recipientId);
       if (!member || member.panel_id !== panel.id) throw invalidParam('RecipientID');
@@ -217,6 +212,20 @@ export class DistributionsService {
       parent_id: null, request_type: 'Invite', send_date: sendDate, ...sender, message_library_id: message.library, message_id: message.id,
       recipient_library_id: panelLibrary, approx_emails: approx, ...(await thankYouColumns(this.store, this.libraries, actor, input, linkType)),
     });
+  }
+
+  /** What a send and its preview both check, in the API's error order (a send's SendDate is checked right after the survey). */
+  private async checkInvite(actor: Actor, input: Omit<PreviewInput, 'recipientId'>, afterSurvey?: () => void) {
+    const survey = await this.requireSurvey(actor, input.surveyId);
+    afterSurvey?.();
+    const sender = this.sender(input);
+    const linkType = (input.linkType ?? 'Individual') as LinkType;
+    if (!LINK_TYPES.includes(linkType)) throw invalidParam('LinkType');
+    const message = await this.requireMessage(actor, input.messageLibraryId, 'MessageLibraryID', input.messageId);
+    const panelLibrary = await this.libraries.require(actor, input.panelLibraryId, 'PanelLibraryID');
+    const panel = await panelsStore.findPanel(this.db, actor.brandId, panelLibrary, input.panelId);
+    if (!panel) throw invalidParam('PanelID');
+    return { survey, sender, linkType, message, panelLibrary, panel };
   }
 
   async sendReminder(actor: Actor, input: ReminderInput): Promise<string> {
@@ -313,14 +322,7 @@ export class DistributionsService {
    * sent: the distribution ID the link carries is made up, as the real one is made only by a send.
    */
   async preview(actor: Actor, input: PreviewInput): Promise<MailPreview> {
-    const survey = await this.requireSurvey(actor, input.surveyId);
-    const sender = this.sender(input);
-    const linkType = (input.linkType ?? 'Individual') as LinkType;
-    if (!LINK_TYPES.includes(linkType)) throw invalidParam('LinkType');
-    const message = await this.requireMessage(actor, input.messageLibraryId, 'MessageLibraryID', input.messageId);
-    const panelLibrary = await this.libraries.require(actor, input.panelLibraryId, 'PanelLibraryID');
-    const panel = await panelsStore.findPanel(this.db, actor.brandId, panelLibrary, input.panelId);
-    if (!panel) throw invalidParam('PanelID');
+    const { survey, sender, linkType, message, panelLibrary, panel } = await this.checkInvite(actor, input);
     const member =
       input.recipientId === undefined
         ? (await panelsStore.pageMembers(this.db, actor.brandId, panel.id, 0, 1))[0]
