@@ -1,9 +1,9 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { drainJobs, seedMailFixture, startSink, type MailFixture, type Received, type Sink } from '../helpers/mail.ts';
 import { buildQsf, te } from '../helpers/qsf.ts';
 import { sessionCookie } from '../helpers/web.ts';
+import { RespondentBrowser as Browser, hidden, type Form } from '../helpers/respondent-browser.ts';
 import { formatDateTime } from '../../src/domain/dates.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { decodePersonalLink } from '../../src/domain/personal-link.ts';
@@ -43,35 +43,7 @@ afterAll(async () => {
   await sink?.close();
 });
 
-type Form = Record<string, string>;
 
-/** One respondent's browser: keeps its cookies. */
-class Browser {
-  cookies: Record<string, string> = {};
-
-  private keep(res: LightMyRequestResponse): LightMyRequestResponse {
-    for (const c of res.cookies as Array<{ name: string; value: string }>) this.cookies[c.name] = c.value;
-    return res;
-  }
-
-  async get(url: string): Promise<LightMyRequestResponse> {
-    return this.keep(await t.app.inject({ method: 'GET', url, cookies: this.cookies }));
-  }
-
-  async post(url: string, form: Form): Promise<LightMyRequestResponse> {
-    return this.keep(
-      await t.app.inject({
-        method: 'POST', url, cookies: this.cookies, payload: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      }),
-    );
-  }
-}
-
-function hidden(html: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`no ${name} field in the page: ${html.slice(0, 300)}`);
-  return m[1] as string;
-}
 
 const fields = (html: string): Form => ({ _session: hidden(html, '_session'), _token: hidden(html, '_token') });
 const hrefs = (m: Received) => [...m.decoded.matchAll(/href="([^"]+)"/g)].map((x) => (x[1] as string).replace(/&amp;/g, '&'));
@@ -126,7 +98,7 @@ describe('thank-you e-mail configured in the survey options', () => {
     const invitation = mailTo(member(0).email, before)[0] as Received;
     const link = surveyLink(invitation);
     const afterInvites = sink.received.length;
-    await complete(new Browser(), link);
+    await complete(new Browser(t.app), link);
     // Enqueued with the response, in the same write: the distribution, its recipient row and its job exist before any worker ran.
     const rows = await thankYous(inviteId);
     expect(rows).toHaveLength(1);
@@ -148,7 +120,7 @@ describe('thank-you e-mail configured in the survey options', () => {
     // SurveyLink is the invitation's personal link: harmless, and it now says the survey was taken.
     const again = hrefs(m).find((h) => h.includes('/jfe/form/')) as string;
     expect(decodePersonalLink(new URL(again).searchParams.get('Q_DL'))).toEqual({ distributionId: inviteId, surveyId: thanked, recipientId: member(0).id });
-    expect((await new Browser().get(path(again))).statusCode).toBe(403);
+    expect((await new Browser(t.app).get(path(again))).statusCode).toBe(403);
 
     // Running the jobs again sends nothing more.
     await drainJobs(t);
@@ -167,7 +139,7 @@ describe('thank-you e-mail configured in the survey options', () => {
 
   it('sends none for an unfinished response (a session that expires halfway)', async () => {
     const link = surveyLink(mailTo(member(1).email, before)[0] as Received);
-    await startThrough(new Browser(), link);
+    await startThrough(new Browser(t.app), link);
     t.clock.advance(8 * 24 * 3600_000);
     expect(await t.services.respondent.expireSessions()).toBeGreaterThan(0);
     const partial = await t.store.db.selectFrom('responses').select(['finished', 'recipient_id']).where('recipient_id', '=', member(1).id).execute();
@@ -183,7 +155,7 @@ describe('thank-you e-mail configured in the survey options', () => {
     const optOut = hrefs(invitation).find((h) => h.includes('/mail/unsubscribe/')) as string;
     await t.app.inject({ method: 'GET', url: path(optOut) });
     const n = sink.received.length;
-    await complete(new Browser(), surveyLink(invitation));
+    await complete(new Browser(t.app), surveyLink(invitation));
     await drainJobs(t);
     expect(sink.received.length).toBe(n);
     expect((await thankYous(inviteId)).map((r) => r.recipient_id)).toEqual([member(0).id]);
@@ -191,8 +163,8 @@ describe('thank-you e-mail configured in the survey options', () => {
 
   it('sends none for the anonymous link or a preview', async () => {
     const n = sink.received.length;
-    await complete(new Browser(), `/jfe/form/${thanked}`);
-    const owner = new Browser();
+    await complete(new Browser(t.app), `/jfe/form/${thanked}`);
+    const owner = new Browser(t.app);
     const cookie = await sessionCookie(t, f.user);
     owner.cookies.insight_session = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
     await complete(owner, `/jfe/preview/${thanked}`);
@@ -205,7 +177,7 @@ describe('thank-you e-mail configured in the survey options', () => {
 
   it('a response whose insert fails enqueues none; the retried submit that succeeds sends exactly one', async () => {
     const link = surveyLink(mailTo(member(3).email, before)[0] as Received);
-    const b = new Browser();
+    const b = new Browser(t.app);
     const { post, second } = await startThrough(b, link);
     const sessionId = hidden(second, '_session');
     // Another row already holds the session's response (session_id is unique): the finishing insert fails.
@@ -255,7 +227,7 @@ describe('thank-you named by the invitation (Insight parameters)', () => {
     const before = sink.received.length;
     const id = await invite(plain, {}, f.members[4]?.id);
     const link = surveyLink(sink.received.slice(before)[0] as Received);
-    const b = new Browser();
+    const b = new Browser(t.app);
     const first = await b.get(link);
     await b.post(new URL(link, 'http://x').pathname, { ...fields(first.body), 'QID1:t:': 'ok' });
     const n = sink.received.length;
@@ -269,7 +241,7 @@ describe('thank-you named by the invitation (Insight parameters)', () => {
     const member = f.members[5] as MailFixture['members'][number];
     const id = await invite(plain, { thankYouMessageId: custom, thankYouLibraryId: f.library, thankYouSubject: 'Thanks, ${m://FirstName}' }, member.id);
     const link = surveyLink(sink.received.slice(before)[0] as Received);
-    const b = new Browser();
+    const b = new Browser(t.app);
     const first = await b.get(link);
     await b.post(new URL(link, 'http://x').pathname, { ...fields(first.body), 'QID1:t:': 'ok' });
     const n = sink.received.length;
@@ -286,8 +258,8 @@ describe('thank-you named by the invitation (Insight parameters)', () => {
     const id = await invite(thanked, { thankYouMessageId: custom, thankYouLibraryId: f.library, linkType: 'Multiple' });
     const link = surveyLink(mailTo(member.email, before)[0] as Received);
     const n = sink.received.length;
-    await complete(new Browser(), link);
-    await complete(new Browser(), link);
+    await complete(new Browser(t.app), link);
+    await complete(new Browser(t.app), link);
     await drainJobs(t);
     const got = sink.received.slice(n);
     expect(got.map((m) => m.to[0])).toEqual([member.email, member.email]);

@@ -1,9 +1,9 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { buildQsf, mc, te } from '../../helpers/qsf.ts';
 import { seedBrand, seedUser, type SeededUser } from '../../helpers/seed.ts';
 import { sessionCookie } from '../../helpers/web.ts';
+import { RespondentBrowser as Respondent, hidden, type Form } from '../../helpers/respondent-browser.ts';
 import { responsesStore } from '../../../src/store/responses.ts';
 import { legacyTarget } from '../../../src/web/respondent/routes.ts';
 
@@ -29,41 +29,12 @@ async function importSurvey(qsf = SURVEY, activate = true): Promise<string> {
   return t.services.surveys.importSurvey(ann.actor, { format: 'QSF', source: async () => Buffer.from(qsf), activate });
 }
 
-type Form = Record<string, string | string[]>;
-
-/** One respondent's browser: keeps cookies per name (the app scopes them by survey already). */
-class Respondent {
-  cookies: Record<string, string> = {};
-
-  private keep(res: LightMyRequestResponse): LightMyRequestResponse {
-    for (const c of res.cookies as Array<{ name: string; value: string }>) this.cookies[c.name] = c.value;
-    return res;
-  }
-
-  async get(url: string): Promise<LightMyRequestResponse> {
-    return this.keep(await t.app.inject({ method: 'GET', url, cookies: this.cookies }));
-  }
-
-  async post(url: string, form: Form): Promise<LightMyRequestResponse> {
-    const body = new URLSearchParams();
-    for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) body.append(k, one);
-    return this.keep(await t.app.inject({
-      method: 'POST', url, cookies: this.cookies, payload: body.toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    }));
-  }
-}
 
 /** The cookie value from the `name=value` header sessionCookie gives. */
 function signedIn(header: string): string {
   return decodeURIComponent(header.slice(header.indexOf('=') + 1));
 }
 
-function hidden(html: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`no ${name} field in the page`);
-  return m[1] as string;
-}
 
 function pageFields(html: string): Form {
   return { _session: hidden(html, '_session'), _token: hidden(html, '_token') };
@@ -77,7 +48,7 @@ async function responses(surveyId: string) {
 describe('taking a survey over HTTP', () => {
   it('walks the anonymous link page by page (post/redirect/get) and records one response', async () => {
     const surveyId = await importSurvey();
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const first = await b.get(`/jfe/form/${surveyId}`);
     expect(first.statusCode).toBe(200);
     expect(first.headers['cache-control']).toBe('no-store');
@@ -123,7 +94,7 @@ describe('taking a survey over HTTP', () => {
 
   it('refuses a page that breaks validation in place, keeping what was typed', async () => {
     const surveyId = await importSurvey();
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const first = await b.get(`/jfe/form/${surveyId}`);
     const refused = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID2:t:': 'kept <text>' });
     expect(refused.statusCode).toBe(422);
@@ -138,7 +109,7 @@ describe('taking a survey over HTTP', () => {
 
   it('goes back a page when the survey allows it, with the answers kept', async () => {
     const surveyId = await importSurvey();
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const first = await b.get(`/jfe/form/${surveyId}`);
     await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID1:s': '3' });
     const second = await b.get(`/jfe/form/${surveyId}`);
@@ -152,15 +123,15 @@ describe('taking a survey over HTTP', () => {
 
   it('ignores a post that names another session, and one without any', async () => {
     const surveyId = await importSurvey();
-    const victim = new Respondent();
+    const victim = new Respondent(t.app);
     const page = await victim.get(`/jfe/form/${surveyId}`);
-    const attacker = new Respondent();
+    const attacker = new Respondent(t.app);
     await attacker.get(`/jfe/form/${surveyId}`);
     const forged = await attacker.post(`/jfe/form/${surveyId}`, { ...pageFields(page.body), 'QID1:s': '1' });
     expect(forged.statusCode).toBe(303);
-    const none = await new Respondent().post(`/jfe/form/${surveyId}`, { 'QID1:s': '1' });
+    const none = await new Respondent(t.app).post(`/jfe/form/${surveyId}`, { 'QID1:s': '1' });
     expect(none.statusCode).toBe(303);
-    const invented = await new Respondent().post(`/jfe/form/${surveyId}`, { _session: 'FS_doesnotexist123', _token: '1.x', 'QID1:s': '1' });
+    const invented = await new Respondent(t.app).post(`/jfe/form/${surveyId}`, { _session: 'FS_doesnotexist123', _token: '1.x', 'QID1:s': '1' });
     expect(invented.statusCode).toBe(303);
     // The victim's page is unchanged.
     const still = await victim.get(`/jfe/form/${surveyId}`);
@@ -170,24 +141,24 @@ describe('taking a survey over HTTP', () => {
 
   it('answers closed, unknown and malformed links with a page, not a survey', async () => {
     const inactive = await importSurvey(SURVEY, false);
-    const closed = await new Respondent().get(`/jfe/form/${inactive}`);
+    const closed = await new Respondent(t.app).get(`/jfe/form/${inactive}`);
     expect(closed.statusCode).toBe(403);
     expect(closed.body).not.toContain('_session');
-    const unknown = await new Respondent().get('/jfe/form/SV_doesNotExist1234');
+    const unknown = await new Respondent(t.app).get('/jfe/form/SV_doesNotExist1234');
     expect(unknown.statusCode).toBe(404);
     for (const bad of ['/jfe/form/SV_%3Cscript%3E', '/jfe/form/..%2F..', '/jfe/form/MS_123']) {
-      const res = await new Respondent().get(bad);
+      const res = await new Respondent(t.app).get(bad);
       expect(res.statusCode).toBe(404);
       expect(res.body).not.toContain('<script>');
     }
     const deleted = await importSurvey();
     await t.services.surveys.delete(ann.actor, deleted);
-    expect((await new Respondent().get(`/jfe/form/${deleted}`)).statusCode).toBe(404);
+    expect((await new Respondent(t.app).get(`/jfe/form/${deleted}`)).statusCode).toBe(404);
   });
 
   it('survives hostile posts: junk types, huge bodies, a JSON body', async () => {
     const surveyId = await importSurvey();
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const first = await b.get(`/jfe/form/${surveyId}`);
     const junk = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID1:s': ['1', '2', '2'], 'QID2:t:': ['a', 'b'], '__proto__': 'x', 'constructor[prototype]': 'y' });
     expect([303, 422]).toContain(junk.statusCode);
@@ -200,7 +171,7 @@ describe('taking a survey over HTTP', () => {
 
   it('keeps one response per browser when ballot-box stuffing prevention is on', async () => {
     const surveyId = await importSurvey(buildQsf({ pages: [['QID1']], questions: [te('QID1', 'Q1')], options: { BallotBoxStuffingPrevention: 'true' } }));
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const page = await b.get(`/jfe/form/${surveyId}`);
     await b.post(`/jfe/form/${surveyId}`, { ...pageFields(page.body), 'QID1:t:': 'once' });
     const again = await b.get(`/jfe/form/${surveyId}`);
@@ -211,15 +182,15 @@ describe('taking a survey over HTTP', () => {
 
   it('previews for the signed-in owner only, recorded with Status 1 and not counted', async () => {
     const surveyId = await importSurvey(SURVEY, false);
-    const anonymous = await new Respondent().get(`/jfe/preview/${surveyId}`);
+    const anonymous = await new Respondent(t.app).get(`/jfe/preview/${surveyId}`);
     expect(anonymous.statusCode).toBe(303);
     expect(anonymous.headers.location).toContain('/login?next=');
     const stranger = await seedUser(t, 'acme', 'stranger');
-    const s = new Respondent();
+    const s = new Respondent(t.app);
     s.cookies.insight_session = signedIn(await sessionCookie(t, stranger));
     expect((await s.get(`/jfe/preview/${surveyId}`)).statusCode).toBe(404);
 
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     b.cookies.insight_session = signedIn(await sessionCookie(t, ann));
     const first = await b.get(`/jfe/preview/${surveyId}`);
     expect(first.statusCode).toBe(200);
@@ -239,7 +210,7 @@ describe('taking a survey over HTTP', () => {
     const ada = await t.services.panels.addRecipient(ann.actor, ann.id, panelId, { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org' });
     const dist = await t.services.respondent.createLinkDistribution(ann.actor, { surveyId, panelId, linkType: 'Individual' });
     const qdl = t.services.respondent.personalLink(dist, ada.id, surveyId);
-    const b = new Respondent();
+    const b = new Respondent(t.app);
     const hop = await b.get(`/SE?Q_DL=${encodeURIComponent(qdl)}`);
     expect(hop.statusCode).toBe(302);
     expect(hop.headers.location).toBe(`/jfe/form/${surveyId}?Q_DL=${encodeURIComponent(qdl)}`);
@@ -251,9 +222,9 @@ describe('taking a survey over HTTP', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ name: 'Lovelace, Ada', email: 'ada@example.org', recipient_id: ada.id, distribution_id: dist });
     // An individual link works once.
-    const reuse = await new Respondent().get(`/jfe/form/${surveyId}?Q_DL=${encodeURIComponent(qdl)}`);
+    const reuse = await new Respondent(t.app).get(`/jfe/form/${surveyId}?Q_DL=${encodeURIComponent(qdl)}`);
     expect(reuse.statusCode).toBe(403);
-    const forged = await new Respondent().get(`/jfe/form/${surveyId}?Q_DL=${encodeURIComponent(qdl.replace(/.$/, 'x'))}`);
+    const forged = await new Respondent(t.app).get(`/jfe/form/${surveyId}?Q_DL=${encodeURIComponent(qdl.replace(/.$/, 'x'))}`);
     expect(forged.statusCode).toBe(403);
     expect(await responsesStore.count(t.store.db, 'acme', surveyId)).toBe(1);
   });
@@ -275,7 +246,7 @@ describe('fresh questions rendered once', () => {
       questions: [mc('QID1', 'Q1', 3, { text: 'Pick one' }), te('QID2', 'Q2', { text: 'Why ${q://QID1/ChoiceGroup/SelectedChoices}?' })],
       options: { BackButton: 'true' },
     }));
-    const [a, b] = [new Respondent(), new Respondent()];
+    const [a, b] = [new Respondent(t.app), new Respondent(t.app)];
     const [a1, b1] = [await a.get(`/jfe/form/${surveyId}`), await b.get(`/jfe/form/${surveyId}`)];
     const question = (html: string) => /<fieldset[\s\S]*<\/fieldset>/.exec(html)?.[0];
     expect(question(a1.body)).toContain('Pick one');
@@ -291,7 +262,7 @@ describe('fresh questions rendered once', () => {
     expect(back.statusCode).toBe(303);
     const again = await a.get(`/jfe/form/${surveyId}`);
     expect(again.body).toMatch(/value="1" checked/);
-    const c1 = await new Respondent().get(`/jfe/form/${surveyId}`);
+    const c1 = await new Respondent(t.app).get(`/jfe/form/${surveyId}`);
     expect(c1.body).not.toContain('checked');
     expect(question(c1.body)).toBe(question(a1.body));
   });
