@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -339,6 +339,18 @@ describe('contacts: CSV import', () => {
     const [one, two] = await Promise.all([b.post(url, { col1: 'email' }), b.post(url, { col1: 'email' })]);
     expect([one.statusCode, two.statusCode].sort()).toEqual(expect.arrayContaining([303]));
     expect(await allMembers(user, p.id)).toHaveLength(2);
+  });
+
+  it('answers with a page, not a hang or a crash, when the uploaded file is gone', async () => {
+    const p = await newPanel(user);
+    const b = await browser(user);
+    const up = await b.upload(`/contacts/${user.id}/${p.id}/import`, { headers: '1' }, { name: 'x.csv', content: 'Email\na@example.org\n' });
+    for (const f of uploadFiles().filter((name) => name.endsWith('.csv'))) rmSync(join(t.dataDir, 'uploads', f));
+    for (const res of [await b.get(up.headers.location as string), await b.post(up.headers.location as string, { col1: 'email' })]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toContain('The file cannot be imported');
+    }
+    expect(await allMembers(user, p.id)).toEqual([]);
   });
 
   it('keeps an upload private to the user who sent it', async () => {

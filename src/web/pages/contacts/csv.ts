@@ -34,15 +34,22 @@ export interface Preview {
  * quoted fields with commas and newlines. Reads only as far as it needs.
  */
 export async function previewCsv(path: string): Promise<Preview> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, to: PREVIEW_ROWS, max_record_size: MAX_RECORD }),
-  );
+  const source = createReadStream(path);
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, to: PREVIEW_ROWS, max_record_size: MAX_RECORD });
+  // pipe() does not pass the file's errors on: a file removed meanwhile (a concurrent submit that
+  // imported it) would be an unhandled 'error' event, and the loop below would wait forever.
+  source.on('error', (error) => parser.destroy(error));
+  source.pipe(parser);
   const rows: string[][] = [];
   let columns = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
-    rows.push(record);
-    columns = Math.max(columns, record.length);
-    if (columns > MAX_COLUMNS) break;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      rows.push(record);
+      columns = Math.max(columns, record.length);
+      if (columns > MAX_COLUMNS) break;
+    }
+  } finally {
+    source.destroy();
   }
   return { rows, columns };
 }
