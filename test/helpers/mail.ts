@@ -125,3 +125,14 @@ export async function drainJobs(t: TestEnv): Promise<number> {
   while (await t.services.jobs.runOne('test-worker')) n++;
   return n;
 }
+
+/** A recipient answers the mail fixture's one-question survey through their personal link (Q_DL) and finishes. */
+export async function finishThroughLink(t: TestEnv, surveyId: string, personalLink: string): Promise<void> {
+  const entry = await t.services.respondent.enter({ ip: '203.0.113.1', userAgent: 'test', surveyId, mode: 'personal', personalLink, query: {} });
+  if (entry.kind !== 'page') throw new Error(JSON.stringify(entry));
+  const end = await t.services.respondent.submit({
+    ip: '203.0.113.1', userAgent: 'test', surveyId, sessionId: entry.page.sessionId, pageToken: entry.page.pageToken, action: 'next',
+    answers: { QID1: { text: { '': 'fine' } } }, confirmSoft: false,
+  });
+  if (end.kind !== 'end') throw new Error(`the survey did not end: ${JSON.stringify(end)}`);
+}

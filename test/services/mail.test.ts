@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { drainJobs, seedMailFixture, startSink, type MailFixture, type Received, type Sink } from '../helpers/mail.ts';
+import { drainJobs, finishThroughLink, seedMailFixture, startSink, type MailFixture, type Received, type Sink } from '../helpers/mail.ts';
 import PostalMime from 'postal-mime';
 import { formatDateTime } from '../../src/domain/dates.ts';
 import { decodePersonalLink } from '../../src/domain/personal-link.ts';
@@ -99,13 +99,7 @@ describe('sendSurveyToPanel over SMTP', () => {
     // person0 finishes through the personal link.
     const m0 = mailTo('person0@example.com', first)[0] as Received;
     const qdl = new URL(hrefs(m0).find((h) => h.includes('/jfe/form/')) as string).searchParams.get('Q_DL') as string;
-    const entry = await t.services.respondent.enter({ ip: '203.0.113.1', userAgent: 'test', surveyId: f.surveyId, mode: 'personal', personalLink: qdl, query: {} });
-    if (entry.kind !== 'page') throw new Error(JSON.stringify(entry));
-    const end = await t.services.respondent.submit({
-      ip: '203.0.113.1', userAgent: 'test', surveyId: f.surveyId, sessionId: entry.page.sessionId, pageToken: entry.page.pageToken, action: 'next',
-      answers: { QID1: { text: { '': 'fine' } } }, confirmSoft: false,
-    });
-    expect(end.kind).toBe('end');
+    await finishThroughLink(t, f.surveyId, qdl);
     // person1 opts out.
     const m1 = mailTo('person1@example.com', first)[0] as Received;
     const optOut = hrefs(m1).find((h) => h.includes('/mail/unsubscribe/')) as string;

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQsf, te } from '../helpers/qsf.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { drainJobs, seedMailFixture, type MailFixture } from '../helpers/mail.ts';
+import { drainJobs, finishThroughLink, seedMailFixture, type MailFixture } from '../helpers/mail.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
 import { signedInBrowser } from '../helpers/web.ts';
 import { DEFAULT_THANK_YOU_SUBJECT } from '../../src/services/thank-you.ts';
@@ -186,13 +186,7 @@ describe('sending through the form', () => {
     // person0 finishes through the personal link the e-mail carried.
     const mail = (await t.services.distributions.outbox(f.user.actor)).messages.find((m) => m.to_address === 'person0@example.com');
     const qdl = /Q_DL=([\w]+)/.exec(mail?.html ?? '')?.[1] as string;
-    const entry = await t.services.respondent.enter({ ip: '203.0.113.1', userAgent: 'test', surveyId: f.surveyId, mode: 'personal', personalLink: qdl, query: {} });
-    if (entry.kind !== 'page') throw new Error(JSON.stringify(entry));
-    const end = await t.services.respondent.submit({
-      ip: '203.0.113.1', userAgent: 'test', surveyId: f.surveyId, sessionId: entry.page.sessionId, pageToken: entry.page.pageToken, action: 'next',
-      answers: { QID1: { text: { '': 'fine' } } }, confirmSoft: false,
-    });
-    expect(end.kind).toBe('end');
+    await finishThroughLink(t, f.surveyId, qdl);
 
     const res = await web.get(`${list()}/${invite}`);
     expect(res.statusCode).toBe(200);
