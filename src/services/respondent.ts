@@ -88,6 +88,9 @@ export interface SubmitRequest extends Visitor {
   clientMeta?: { resolution?: string | undefined } | undefined;
 }
 
+/** What a page post says, once read against the page's questions (web/respondent/form.ts reads it). */
+export type PostedPage = Omit<SubmitRequest, keyof Visitor | 'surveyId' | 'sessionId'>;
+
 export interface PageQuestionModel {
   qid: string;
   question: QsfQuestion;
@@ -368,6 +371,25 @@ export class RespondentService {
   async submit(req: SubmitRequest): Promise<Entry> {
     const loaded = await this.load(req.surveyId, req.sessionId);
     if ('kind' in loaded) return loaded;
+    return this.submitLoaded(loaded, req);
+  }
+
+  /**
+   * A page post as the web receives it: `read` turns the posted fields into answers for the questions
+   * of the page on screen, and the answers are then submitted, all on one load of the session.
+   * Undefined when the session has no page on screen (finished, closed, unknown): nothing was read.
+   */
+  async postPage(surveyId: string, sessionId: string, visitor: Visitor, read: (questions: PageQuestionModel[]) => PostedPage): Promise<{ entry: Entry; posted: PostedPage } | undefined> {
+    const loaded = await this.load(surveyId, sessionId);
+    if ('kind' in loaded) return undefined;
+    const { state, row } = loaded.session;
+    const page = state.current;
+    if (row.status !== 'open' || state.ended || !page) return undefined;
+    const posted = read(this.pageQuestions(loaded, page, state.answers));
+    return { entry: await this.submitLoaded(loaded, { ...visitor, surveyId, sessionId, ...posted }), posted };
+  }
+
+  private async submitLoaded(loaded: Loaded, req: SubmitRequest): Promise<Entry> {
     const { session } = loaded;
     const page = session.state.current;
     if (session.row.status !== 'open' || !page || req.pageToken !== pageToken(session.row.version, page.pageId)) return this.current(loaded);
@@ -490,18 +512,7 @@ export class RespondentService {
     refused: { answers?: Record<string, QuestionAnswer>; issues?: Map<string, ValidationIssue[]>; softOnly?: boolean },
   ): PageModel {
     const { rt, session } = l;
-    const answers = refused.answers ?? session.state.answers;
-    const questions: PageQuestionModel[] = [];
-    for (const pq of page.questions) {
-      const question = rt.qsf.questions.get(pq.qid);
-      if (!question) continue;
-      const model: PageQuestionModel = {
-        qid: pq.qid, question, payload: rt.payloads.get(pq.qid) ?? {}, choiceOrder: pq.choiceOrder, answerOrder: pq.answerOrder,
-        issues: refused.issues?.get(pq.qid) ?? [],
-      };
-      if (has(answers, pq.qid)) model.answer = answers[pq.qid];
-      questions.push(model);
-    }
+    const questions = this.pageQuestions(l, page, refused.answers ?? session.state.answers, refused.issues);
     return {
       sessionId: session.row.id,
       pageToken: pageToken(session.row.version, page.pageId),
@@ -513,6 +524,22 @@ export class RespondentService {
       softOnly: refused.softOnly ?? false,
       pipe: this.piper(l),
     };
+  }
+
+  /** The questions of a page as shown: the QSF question, its display orders, its answer and issues. */
+  private pageQuestions(l: Loaded, page: ShownPage, answers: Record<string, QuestionAnswer>, issues?: Map<string, ValidationIssue[]>): PageQuestionModel[] {
+    const questions: PageQuestionModel[] = [];
+    for (const pq of page.questions) {
+      const question = l.rt.qsf.questions.get(pq.qid);
+      if (!question) continue;
+      const model: PageQuestionModel = {
+        qid: pq.qid, question, payload: l.rt.payloads.get(pq.qid) ?? {}, choiceOrder: pq.choiceOrder, answerOrder: pq.answerOrder,
+        issues: issues?.get(pq.qid) ?? [],
+      };
+      if (has(answers, pq.qid)) model.answer = answers[pq.qid];
+      questions.push(model);
+    }
+    return questions;
   }
 
   /** Piped text from the session: answers, embedded data, the panel member, a per-session seed. */

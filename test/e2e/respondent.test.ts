@@ -184,11 +184,26 @@ async function perform(page: Page, actions: Action[]): Promise<void> {
   }
 }
 
-/** Clicks a submit button and waits for the page the post leads to (a 303 to a GET, or the page in place). */
+/** Clicks a submit button and waits for the page the post leads to (shown in place by survey.js, or the end page loaded). */
 async function press(page: Page, button: 'next' | 'back' = 'next'): Promise<void> {
-  const loaded = page.waitForEvent('load');
-  await page.locator(`form.sv-form button[type=submit][value=${button}]`).click();
-  await loaded;
+  await afterPost(page, () => page.locator(`form.sv-form button[type=submit][value=${button}]`).click());
+}
+
+/**
+ * Posts the page by `act` and waits for what follows: survey.js marks every page it shows with a new
+ * view id on <html>; a page loaded without it (the end page) has none.
+ */
+async function afterPost(page: Page, act: () => Promise<void>): Promise<void> {
+  const before = await page.locator('html').getAttribute('data-sv-view');
+  if (before === null) {
+    // No script on this page (JavaScript is off): the browser posts and loads what it is sent.
+    const loaded = page.waitForEvent('load');
+    await act();
+    await loaded;
+    return;
+  }
+  await act();
+  await page.waitForFunction((b) => document.readyState === 'complete' && document.documentElement.getAttribute('data-sv-view') !== b, before);
 }
 
 async function clickNext(page: Page): Promise<void> {
@@ -486,9 +501,7 @@ describe('accessibility of the respondent pages', () => {
     await page.keyboard.press('ArrowDown');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('q-QID1-c-2');
     expect(await page.locator('#q-QID1-c-2').isChecked()).toBe(true);
-    const loaded = page.waitForEvent('load');
-    await page.keyboard.press('Enter');
-    await loaded;
+    await afterPost(page, () => page.keyboard.press('Enter'));
     expect(await onPage(page)).toBe(2);
 
     for (const n of [2, 3, 4]) {
@@ -521,6 +534,34 @@ describe('accessibility of the respondent pages', () => {
 // Back button, refresh and browser history
 
 describe('going back and forth', () => {
+  it('shows the next page in place (one request, no load), focuses its heading, and Back stays on the survey', async () => {
+    const surveyId = await importSurvey(EVERY_TYPE);
+    const context = await newContext();
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(`${base}/jfe/form/${surveyId}`);
+    // Survives only while the document does: a page load would lose it.
+    await page.evaluate(() => Object.assign(window, { svMarker: 'kept' }));
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.getByRole('radio', { name: 'Banana', exact: true }).check();
+    await page.getByRole('combobox', { name: 'Your country' }).selectOption({ label: 'Denmark' });
+    await clickNext(page);
+    expect(await onPage(page)).toBe(2);
+    expect(requests).toEqual([`POST /jfe/form/${surveyId}`]);
+    expect(await page.evaluate(() => (window as unknown as { svMarker?: string }).svMarker)).toBe('kept');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    expect(await page.title()).not.toMatch(/^Error/);
+    await expectNoAxeViolations(page, 'a page shown in place');
+
+    // The browser's Back stays on the survey's address, showing the current page.
+    await page.goBack();
+    expect(new URL(page.url()).pathname).toBe(`/jfe/form/${surveyId}`);
+    expect(await onPage(page)).toBe(2);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('keeps its place on refresh, goes Back with answers kept, and history never makes a second response', async () => {
     const surveyId = await importSurvey(EVERY_TYPE);
     const context = await newContext();

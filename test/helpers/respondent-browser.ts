@@ -13,11 +13,12 @@ export class RespondentBrowser {
     return this.keep(await this.app.inject({ method: 'GET', url, cookies: this.cookies }));
   }
 
-  async post(url: string, form: Form): Promise<LightMyRequestResponse> {
+  /** A page post; `headers` adds request headers (survey.js sends X-Insight-Inline with its own posts). */
+  async post(url: string, form: Form, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) body.append(k, one);
     return this.keep(
-      await this.app.inject({ method: 'POST', url, cookies: this.cookies, payload: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      await this.app.inject({ method: 'POST', url, cookies: this.cookies, payload: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }),
     );
   }
 

@@ -14,6 +14,11 @@ import { sanitizeSurveyHtml } from './sanitize.ts';
  * `/jfe/preview/SV_…` is the owner's preview. A page post answers with 303 to the page it leads to
  * (post/redirect/get), so refresh and the browser's back button never resubmit; only a page refused by
  * validation is answered in place.
+ *
+ * A post that survey.js makes itself (header `X-Insight-Inline: 1`) is answered with the page it leads
+ * to, in place: the script shows it without a second request, which halves a page step's round trips
+ * (and the server's work). Where a plain post would be redirected, such a post gets 204 with the
+ * target in `X-Insight-Location` (a script cannot read a redirect's Location) and the script goes there.
  */
 const ASSET_BASE = '/jfe/assets';
 const SURVEY_ID = /^SV_[A-Za-z0-9]{1,40}$/;
@@ -25,6 +30,10 @@ const MAX_USER_AGENT = 512;
 /** How long the browser keeps its place in a survey; the session itself expires at the partial-data deadline. */
 const SESSION_COOKIE_SECONDS = 60 * 60 * 24 * 30;
 const DONE_COOKIE_SECONDS = 60 * 60 * 24 * 365;
+/** Request header survey.js sends with the page posts it makes itself. */
+export const INLINE_HEADER = 'x-insight-inline';
+/** Response header naming where an inline post's respondent goes next (see the top comment). */
+export const LOCATION_HEADER = 'X-Insight-Location';
 
 type Kind = 'form' | 'preview';
 
@@ -137,6 +146,12 @@ export async function respondentRoutes(app: FastifyInstance, services: Services)
     return render(reply, w, entry);
   }
 
+  /** Sends the respondent on: a 303, or for a post survey.js made itself, the target for it to follow. */
+  function leave(request: FastifyRequest, reply: FastifyReply, url: string): FastifyReply {
+    if (request.headers[INLINE_HEADER] !== '1') return reply.redirect(url, 303);
+    return reply.code(204).header(LOCATION_HEADER, url).header('Cache-Control', 'no-store').send();
+  }
+
   async function post(request: FastifyRequest, reply: FastifyReply, w: Where): Promise<FastifyReply> {
     const body = isRecord(request.body) ? request.body : {};
     const posted = typeof body[SESSION_FIELD] === 'string' ? body[SESSION_FIELD] : '';
@@ -144,32 +159,26 @@ export async function respondentRoutes(app: FastifyInstance, services: Services)
     // The cookie names the session when the browser sends one; a post naming another session is not
     // this browser's (or is a stale tab) and changes nothing.
     const sessionId = held ?? (SESSION_ID.test(posted) ? posted : undefined);
-    if (!sessionId || (held && posted !== held)) return reply.redirect(w.base, 303);
-    const v = visitor(request);
-    const current = await r.show(w.surveyId, sessionId, v);
-    if (current.kind !== 'page') return reply.redirect(w.base, 303);
-    const form = readPageForm(body, current.page.questions);
-    const entry = await r.submit({
-      ...v,
-      surveyId: w.surveyId,
-      sessionId,
-      pageToken: form.pageToken,
-      action: form.action,
-      answers: form.answers,
-      confirmSoft: form.confirmSoft,
-      clientTiming: form.clientTiming,
-      clientMeta: form.clientMeta,
+    if (!sessionId || (held && posted !== held)) return leave(request, reply, w.base);
+    const result = await r.postPage(w.surveyId, sessionId, visitor(request), (questions) => {
+      const { pageToken, action, answers, confirmSoft, clientTiming, clientMeta } = readPageForm(body, questions);
+      return { pageToken, action, answers, confirmSoft, clientTiming, clientMeta };
     });
+    // No page on screen (finished, closed, unknown): the survey's address says what there is.
+    if (!result) return leave(request, reply, w.base);
+    const { entry, posted: form } = result;
     if (entry.kind === 'page') {
       // Refused by validation (or a stale page token): the same page, with the posted answers and the issues.
       if (entry.page.pageToken === form.pageToken) return render(reply, w, entry, entry.page.questions.some((q) => q.issues.length > 0) ? 422 : 200);
+      // The page it leads to: in place for survey.js (render sets the cookie), else by redirect.
+      if (request.headers[INLINE_HEADER] === '1') return render(reply, w, entry);
       remember(reply, w, entry.page.sessionId, entry.page.options.saveAndContinue);
-      return reply.redirect(w.base, 303);
+      return leave(request, reply, w.base);
     }
     if (entry.kind === 'end') {
       if (w.kind === 'form') reply.setCookie(cookieName(w, 'done'), '1', { path: w.base, httpOnly: true, sameSite: 'lax', secure, maxAge: DONE_COOKIE_SECONDS });
-      if (entry.redirectUrl && /^https?:\/\//i.test(entry.redirectUrl)) return reply.redirect(entry.redirectUrl, 303);
-      return reply.redirect(`${w.base}/done`, 303);
+      if (entry.redirectUrl && /^https?:\/\//i.test(entry.redirectUrl)) return leave(request, reply, entry.redirectUrl);
+      return leave(request, reply, `${w.base}/done`);
     }
     return render(reply, w, entry);
   }

@@ -174,7 +174,8 @@ describe('survey pages in chromium', () => {
           }, 200);
         }))
         .catch(() => undefined);
-      await page.waitForURL(`${base}/jfe/form/SV_test`);
+      // survey.js shows the answer in place.
+      await page.waitForFunction(() => document.title === 'posted');
     } finally {
       postDelay = 0;
     }

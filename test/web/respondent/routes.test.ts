@@ -92,6 +92,48 @@ describe('taking a survey over HTTP', () => {
     expect(hidden(fresh.body, '_session')).not.toBe(hidden(first.body, '_session'));
   });
 
+  it('answers the posts survey.js makes itself with the next page in place, and says where to go at the end', async () => {
+    const surveyId = await importSurvey();
+    const b = new Respondent(t.app);
+    const inline = { 'x-insight-inline': '1' };
+    const first = await b.get(`/jfe/form/${surveyId}`);
+
+    // Refused by validation: the same page with the problem, as for a plain post.
+    const refused = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID2:t:': 'kept text', action: 'next' }, inline);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('kept text');
+    expect(hidden(refused.body, '_token')).toBe(hidden(first.body, '_token'));
+
+    // Accepted: the next page itself, no redirect and no second request.
+    const second = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID1:s': '2', action: 'next' }, inline);
+    expect(second.statusCode).toBe(200);
+    expect(second.headers['content-type']).toMatch(/^text\/html/);
+    expect(second.headers['cache-control']).toBe('no-store');
+    expect(second.body).toContain('Anything else?');
+    expect(hidden(second.body, '_token')).not.toBe(hidden(first.body, '_token'));
+
+    // A stale page (the first page's token again) changes nothing and shows where the session is.
+    const stale = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID1:s': '3', action: 'next' }, inline);
+    expect(stale.statusCode).toBe(200);
+    expect(hidden(stale.body, '_token')).toBe(hidden(second.body, '_token'));
+
+    // The end: no page to show, so the target comes back for the script to go to (a 303 it could not read).
+    const end = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(second.body), 'QID3:t:': 'No' }, inline);
+    expect(end.statusCode).toBe(204);
+    expect(end.body).toBe('');
+    expect(end.headers['x-insight-location']).toBe(`/jfe/form/${surveyId}/done`);
+    expect(b.cookies[`insight_done_${surveyId}`]).toBe('1');
+    expect((await b.get(`/jfe/form/${surveyId}/done`)).body).toContain('Your response has been recorded');
+    const rows = await responses(surveyId);
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.answers_values)).toEqual({ QID1: 2, QID3: 'No' });
+
+    // A post naming no session of this browser: sent to the survey's address, not answered with a page.
+    const stranger = await new Respondent(t.app).post(`/jfe/form/${surveyId}`, { _session: 'FS_unknown', _token: 'x', action: 'next' }, inline);
+    expect(stranger.statusCode).toBe(204);
+    expect(stranger.headers['x-insight-location']).toBe(`/jfe/form/${surveyId}`);
+  });
+
   it('refuses a page that breaks validation in place, keeping what was typed', async () => {
     const surveyId = await importSurvey();
     const b = new Respondent(t.app);

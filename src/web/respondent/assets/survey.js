@@ -1,11 +1,16 @@
 // Survey page enhancements. The page works without this file: every control posts as plain HTML.
-// This adds: one submit per page, exclusive choices, slider tracks, drag/move ranking, constant-sum
+// This adds: pages posted and shown in place (one round trip per page instead of post, redirect and
+// load), one submit per page, exclusive choices, slider tracks, drag/move ranking, constant-sum
 // totals, Timing click figures and the screen resolution for Meta questions. No framework, no inline
-// code (the page's CSP forbids it); field names are documented in src/web/respondent/form.ts.
+// code (the page's CSP forbids it); field names are documented in src/web/respondent/form.ts, the
+// in-place protocol in src/web/respondent/routes.ts.
 (function () {
   'use strict';
+  // The page on screen: enhance() sets these again for each page shown in place.
   var started = Date.now();
-  var form = document.querySelector('form.sv-form');
+  var form = null;
+  var timingFields = [];
+  var timingState = { first: '', last: '', clicks: 0 };
 
   function each(root, selector, fn) {
     Array.prototype.forEach.call(root.querySelectorAll(selector), fn);
@@ -20,23 +25,101 @@
     return prefix + '-js-' + uid.n;
   }
 
+  // A view id on the root element, new for every page shown (tests wait on it; nothing else reads it).
+  function markView() {
+    uid.views = (uid.views || 0) + 1;
+    document.documentElement.setAttribute('data-sv-view', started + '-' + uid.views);
+  }
+
+  var canInline = !!(window.fetch && window.URL && window.DOMParser && window.FormData && window.URLSearchParams && window.history && history.pushState);
+
+  // The form's entries as a urlencoded body, as the browser would post them (line breaks as CRLF).
+  function encoded(target, submitter) {
+    var body = new URLSearchParams();
+    var crlf = function (v) {
+      return String(v).replace(/\r\n|\r|\n/g, '\r\n');
+    };
+    new FormData(target).forEach(function (value, name) {
+      if (typeof value === 'string') body.append(crlf(name), crlf(value));
+    });
+    if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+    return body;
+  }
+
+  // Shows a page the server answered in place: its title and body replace ours, then it is enhanced
+  // as a loaded page would be, and focus moves to its top so a screen reader starts reading there.
+  function show(html) {
+    var doc = new DOMParser().parseFromString(html, 'text/html');
+    document.title = doc.title;
+    document.body.replaceWith(document.adoptNode(doc.body));
+    // An entry per page, as when each page was a load of its own: the browser's Back stays on the
+    // survey's one address, which shows the session's current page (the one on screen).
+    history.pushState({ sv: true }, '', location.href);
+    window.scrollTo(0, 0);
+    started = Date.now();
+    enhance(true);
+  }
+
+  // The post without script's help (the in-place post failed on the way): the browser's own.
+  function postNatively(target, submitter) {
+    if (submitter && submitter.name) {
+      var keep = document.createElement('input');
+      keep.type = 'hidden';
+      keep.name = submitter.name;
+      keep.value = submitter.value;
+      target.appendChild(keep);
+    }
+    HTMLFormElement.prototype.submit.call(target);
+  }
+
+  function postInPlace(target, submitter) {
+    // Not target.action: the submit buttons are named "action", which shadows the form's property.
+    var url = new URL(target.getAttribute('action') || '', window.location.href).href;
+    fetch(url, {
+      method: 'POST',
+      body: encoded(target, submitter),
+      credentials: 'same-origin',
+      redirect: 'manual',
+      headers: { 'X-Insight-Inline': '1' },
+    })
+      .then(function (res) {
+        var to = res.headers.get('X-Insight-Location');
+        if (to) return void window.location.assign(to);
+        if (res.type === 'opaqueredirect' || (res.headers.get('Content-Type') || '').indexOf('text/html') !== 0) {
+          throw new Error('not a page');
+        }
+        return res.text().then(show);
+      })
+      .catch(function () {
+        postNatively(target, submitter);
+      });
+  }
+
   // One post per page view: a second click while the first post is on its way does nothing.
+  var sending = false;
   function guardSubmit() {
-    var sending = false;
-    form.addEventListener('submit', function (e) {
+    var target = form;
+    sending = false;
+    target.addEventListener('submit', function (e) {
       if (sending) {
         e.preventDefault();
         return;
       }
       sending = true;
-      form.classList.add('sv-sending');
-    });
-    // A page restored from the back/forward cache may be posted again.
-    window.addEventListener('pageshow', function () {
-      sending = false;
-      form.classList.remove('sv-sending');
+      target.classList.add('sv-sending');
+      if (!canInline) return;
+      e.preventDefault();
+      var active = document.activeElement;
+      var submitter = e.submitter || (active && active.type === 'submit' && target.contains(active) ? active : null);
+      postInPlace(target, submitter);
     });
   }
+
+  // A page restored from the back/forward cache may be posted again.
+  window.addEventListener('pageshow', function () {
+    sending = false;
+    if (form) form.classList.remove('sv-sending');
+  });
 
   // Choosing an exclusive choice ("None of the above", N/A) clears the others of its group and back.
   function exclusives() {
@@ -51,22 +134,23 @@
     });
   }
 
+  // Clicks anywhere on the page count, as Qualtrics counts them; one listener serves every page.
   function timing() {
-    var fields = form.querySelectorAll('input.sv-timing');
-    if (fields.length === 0) return;
-    var first = '';
-    var last = '';
-    var clicks = 0;
-    document.addEventListener('click', function () {
-      clicks += 1;
-      last = seconds();
-      if (first === '') first = last;
-      Array.prototype.forEach.call(fields, function (f) {
-        var part = f.getAttribute('data-part');
-        f.value = part === 'first' ? first : part === 'last' ? last : String(clicks);
-      });
-    }, true);
+    timingFields = form.querySelectorAll('input.sv-timing');
+    timingState = { first: '', last: '', clicks: 0 };
   }
+
+  document.addEventListener('click', function () {
+    if (timingFields.length === 0) return;
+    var t = timingState;
+    t.clicks += 1;
+    t.last = seconds();
+    if (t.first === '') t.first = t.last;
+    Array.prototype.forEach.call(timingFields, function (f) {
+      var part = f.getAttribute('data-part');
+      f.value = part === 'first' ? t.first : part === 'last' ? t.last : String(t.clicks);
+    });
+  }, true);
 
   function resolution() {
     each(form, 'input.sv-res', function (f) {
@@ -207,14 +291,28 @@
     });
   }
 
-  if (!form) return;
-  guardSubmit();
-  exclusives();
-  timing();
-  resolution();
-  sliders();
-  rankLists();
-  constantSums();
-  var summary = document.getElementById('sv-summary');
-  if (summary) summary.focus();
+  function enhance(inPlace) {
+    form = document.querySelector('form.sv-form');
+    markView();
+    timingFields = [];
+    if (form) {
+      guardSubmit();
+      exclusives();
+      timing();
+      resolution();
+      sliders();
+      rankLists();
+      constantSums();
+    }
+    var summary = document.getElementById('sv-summary');
+    var heading = document.querySelector('main h1') || document.querySelector('h1');
+    if (summary) summary.focus();
+    else if (inPlace && heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
+    document.dispatchEvent(new CustomEvent('insight:page'));
+  }
+
+  enhance(false);
 })();
