@@ -28,7 +28,7 @@ import { nextPage, previousPage, startSession, submitPage } from '../domain/surv
 import type { SurveyOptions } from '../domain/survey/options.ts';
 import type { QsfQuestion } from '../domain/survey/qsf.ts';
 import { storedValues } from '../domain/export/stored-values.ts';
-import type { PageQuestion, QuestionAnswer, SessionState, ShownPage } from '../domain/survey/session-state.ts';
+import { stateJson, type PageQuestion, type QuestionAnswer, type SessionState, type ShownPage } from '../domain/survey/session-state.ts';
 import { pipeSurveyText, seededRandom, type PipedAnswer } from '../domain/survey/survey-piping.ts';
 import { blocksSubmit, validateAnswer, type AnswerValue, type ValidationIssue } from '../domain/survey/validation.ts';
 import { describeUserAgent } from '../domain/user-agent.ts';
@@ -338,7 +338,7 @@ export class RespondentService {
       row.status = 'finished';
       row.response_id = response.id;
     }
-    statements.unshift(sessionsStore.insert({ ...row, state: JSON.stringify(next.state) }));
+    statements.unshift(sessionsStore.insert({ ...row, state: stateJson(next.state) }));
     await this.writer.submit({ statements });
     this.sessions.set(id, session);
     return this.current({ head, rt, session });
@@ -475,7 +475,7 @@ export class RespondentService {
       responseId = response.id;
     }
     const change: SessionChange = {
-      state: JSON.stringify(state), version: row.version + 1, updated_at: now, expires_at: now + l.rt.options.partialDataMs,
+      state: stateJson(state), version: row.version + 1, updated_at: now, expires_at: now + l.rt.options.partialDataMs,
       page_shown_at: now, status: state.ended ? 'finished' : 'open', response_id: responseId,
     };
     try {

@@ -79,3 +79,26 @@ export interface SessionState {
   presentationCounts: Record<string, number>;
   warnings: string[];
 }
+
+// A page once shown is never changed (the engine replaces, never edits, what a state holds), and a
+// long survey's history is most of its state's text: each page's JSON is kept with the page.
+const pageText = new WeakMap<ShownPage, string>();
+
+function shownPageJson(page: ShownPage): string {
+  let text = pageText.get(page);
+  if (text === undefined) {
+    text = JSON.stringify(page);
+    pageText.set(page, text);
+  }
+  return text;
+}
+
+/** The state as stored: the same value as JSON.stringify(state), without serialising the history again on every page. */
+export function stateJson(state: SessionState): string {
+  const { history, ...rest } = state;
+  const head = JSON.stringify(rest);
+  if (history.length === 0) return `${head.slice(0, -1)},"history":[]}`;
+  let pages = shownPageJson(history[0] as ShownPage);
+  for (let i = 1; i < history.length; i++) pages += `,${shownPageJson(history[i] as ShownPage)}`;
+  return `${head.slice(0, -1)},"history":[${pages}]}`;
+}
