@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite, { type Database } from 'better-sqlite3';
 import { parse } from 'csv-parse';
+import { SERVER_NODE_OPTIONS } from '../../src/cli/node-options.ts';
 
 export const ROWS = 100_000;
 
@@ -87,10 +88,13 @@ export function rssResponder(): (m: { cmd: string }) => boolean {
 
 // ---- parent side ------------------------------------------------------------------------------
 
-/** Forks `script role` through bin/run-ts.js and resolves with its first message. */
-export function forkRole<M>(script: string, role: string, env: NodeJS.ProcessEnv, execArgv?: string[]): Promise<{ child: ChildProcess; message: M }> {
+/**
+ * Forks `script role` through bin/run-ts.js and resolves with its first message. Children run with
+ * the V8 options the server runs with (the hello-world baselines too: the same runtime for both).
+ */
+export function forkRole<M>(script: string, role: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): Promise<{ child: ChildProcess; message: M }> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(import.meta.dirname, '..', '..', 'bin', 'run-ts.js'), [script, role], { env: { ...process.env, ...env }, ...(execArgv ? { execArgv } : {}) });
+    const child = fork(join(import.meta.dirname, '..', '..', 'bin', 'run-ts.js'), [script, role], { env: { ...process.env, ...env }, execArgv: [...SERVER_NODE_OPTIONS, ...execArgv] });
     child.once('message', (message: M) => resolve({ child, message }));
     child.once('exit', (code) => reject(new Error(`${role === 'serve' ? '' : `${role} `}server exited with ${code}`)));
   });

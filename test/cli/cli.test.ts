@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { SERVER_NODE_OPTIONS } from '../../src/cli/node-options.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createServices } from '../../src/services/index.ts';
@@ -30,6 +32,25 @@ async function tokenWorks(username: string, token: string): Promise<boolean> {
 }
 
 describe('insight CLI', () => {
+  it('runs as an executable (its first line) and as npm start with the server\'s V8 options', async () => {
+    const firstLine = readFileSync(BIN, 'utf8').split('\n')[0];
+    const start = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    for (const option of SERVER_NODE_OPTIONS) {
+      expect(firstLine).toContain(` ${option}`);
+      expect(start).toContain(` ${option} `);
+    }
+    // Through the first line, as `npx insight` runs it (not `node bin/insight.js`).
+    const direct = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(BIN, ['migrate'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(direct.code).toBe(0);
+    expect(direct.out).toMatch(/0001_foundation|up to date/);
+  });
+
   it('migrates twice at once without error, then reports the database up to date', async () => {
     const [a, b] = await Promise.all([runCli(['migrate'], db.env), runCli(['migrate'], db.env)]);
     expect([a.code, b.code]).toEqual([0, 0]);
