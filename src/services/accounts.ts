@@ -18,6 +18,7 @@ import { newApiToken, newId, randomPassword } from '../domain/ids.ts';
 import { accountsStore, type BrandRow, type DivisionRow, type GroupRow, type UserRow } from '../store/accounts.ts';
 import { readTogether, type Store } from '../store/db.ts';
 import { authStore } from '../store/auth.ts';
+import { accountsVersionFor } from './accounts-version.ts';
 import { isBrandAdmin, requireBrandAdmin, type Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
 import { ServiceError, conflict, invalidParam, notFound } from './errors.ts';
@@ -71,6 +72,25 @@ export interface UserPatch {
   status?: string;
   permissions?: Partial<PermissionSet>;
   password?: string;
+}
+
+/** What getUserInfo shows; shared between calls (AccountsService.userInfo remembers it), so read-only. */
+export interface UserInfo {
+  readonly user: Readonly<UserView>;
+  readonly libraries: readonly Library[];
+  readonly loginHistory: readonly number[];
+  readonly timeZone: string;
+}
+
+/** Remembered getUserInfo answers (one per user; see AccountsService.userInfo). */
+const USER_INFO_MAX = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export interface Library {
@@ -150,9 +170,6 @@ function mergePermissions(typeId: UserTypeId, base: PermissionSet, patch: Partia
  * brand only; the operator (the CLI, `actor` undefined) manages every brand.
  */
 export class AccountsService {
-  /** Told whenever a user's token, status, type or permissions change (the auth cache listens). */
-  onUserChanged: (userId: string) => void = () => undefined;
-
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -340,7 +357,6 @@ export class AccountsService {
     if (losesAdmin) await this.keepOneAdmin(actor.brandId);
     set.updated_at = this.clock.now();
     await accountsStore.updateUser(this.db, actor.brandId, userId, set);
-    this.onUserChanged(userId);
     // A disabled user's web sessions end at once; their token is refused by the status check.
     if (set.status === 'Disabled' || set.password_hash) await authStore.deleteSessionsOfUser(this.db, userId);
     return toUserView(await this.userInBrand(actor.brandId, userId));
@@ -359,7 +375,6 @@ export class AccountsService {
     const user = toUserView(await this.userInBrand(actor.brandId, userId));
     if (user.typeId === 'UT_BRANDADMIN' && user.status === 'Active') await this.keepOneAdmin(actor.brandId);
     await accountsStore.deleteUser(this.db, actor.brandId, userId);
-    this.onUserChanged(userId);
   }
 
   /**
@@ -389,7 +404,6 @@ export class AccountsService {
       api_token_last_used_at: null,
       updated_at: now,
     });
-    this.onUserChanged(user.id);
     return token;
   }
 
@@ -452,16 +466,35 @@ export class AccountsService {
     return librariesFrom(me, await accountsStore.groupsOfUser(this.db, actor.brandId, actor.userId));
   }
 
-  /** Everything getUserInfo shows about the caller, in three reads. */
-  async userInfo(actor: Actor): Promise<{ user: UserView; libraries: Library[]; loginHistory: number[]; timeZone: string }> {
+  private readonly userInfos = new Map<string, { version: number; info: UserInfo }>();
+
+  /**
+   * Everything getUserInfo shows about the caller. Remembered per user with the accounts version
+   * read before reading it (store/change-counters.ts): every write to what it is made of (the user,
+   * their groups and group names, sign-in history) moves that version, from whichever process, so
+   * while the version is the same the memory is what a fresh read would answer. The version must
+   * be read first: read after the data, it could be newer than what was read. An API call's actor
+   * brings the version read when the call was authenticated (services/accounts-version.ts), so a
+   * remembered answer costs no read at all.
+   */
+  async userInfo(actor: Actor): Promise<UserInfo> {
+    const key = `${actor.brandId}\n${actor.userId}`;
+    const version = await accountsVersionFor(this.db, actor);
+    const hit = this.userInfos.get(key);
+    if (hit?.version === version) return hit.info;
     const timeZone = await this.timeZone(actor.brandId);
-    return readTogether(this.store, async (db) => {
+    const info = await readTogether(this.store, async (db) => {
       const me = await accountsStore.findUserById(db, actor.brandId, actor.userId);
       if (!me) throw notFound('UserID');
       const groups = await accountsStore.groupsOfUser(db, actor.brandId, actor.userId);
       const history = await authStore.loginHistory(db, actor.userId, 30);
       return { user: toUserView(me), libraries: librariesFrom(me, groups), loginHistory: history.map((r) => r.at), timeZone };
     });
+    if (this.userInfos.size >= USER_INFO_MAX) this.userInfos.clear();
+    // Frozen: every caller gets this same object while it is remembered.
+    const frozen = deepFreeze(info);
+    this.userInfos.set(key, { version, info: frozen });
+    return frozen;
   }
 
   private readonly timeZones = new Map<string, string>();

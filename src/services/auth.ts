@@ -2,9 +2,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { splitUsername } from '../domain/accounts.ts';
 import { ADDRESS_FAILURE_LIMIT, USER_FAILURE_LIMIT, afterFailure, isLocked } from '../domain/lockout.ts';
 import { accountsStore, type UserRow } from '../store/accounts.ts';
-import { authStore, type CredentialCheck } from '../store/auth.ts';
+import { authStore } from '../store/auth.ts';
+import { accountsVersion } from '../store/change-counters.ts';
 import type { Store } from '../store/db.ts';
 import { hashToken, toUserView } from './accounts.ts';
+import { actorAsOf } from './accounts-version.ts';
 import type { Actor } from './actor.ts';
 import type { Clock } from './clock.ts';
 import { ServiceError } from './errors.ts';
@@ -14,7 +16,7 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Token "last used" is written at most this often per user, so authenticated reads stay read-only. */
 const LAST_USED_RESOLUTION_MS = 60 * 1000;
 
-/** Remembered API credentials (each re-checked against the database on every use, see authenticateToken). */
+/** Remembered API credentials (each trusted only while the accounts version is unchanged, see authenticateToken). */
 const VERIFIED_MAX = 10_000;
 
 // Hashed: a username as sent may hold NUL (PostgreSQL refuses it) or be too long for an index entry.
@@ -34,35 +36,12 @@ export function actorOf(row: UserRow): Actor {
   return { userId: view.id, brandId: view.brandId, username: view.username, typeId: view.typeId, permissions: view.permissions };
 }
 
-/** The user columns a remembered credential stands on: when any of them changes, it is verified afresh. */
-type CredentialColumns = Pick<UserRow, 'brand_id' | 'username' | 'type_id' | 'status' | 'permissions' | 'api_token_hash'>;
-
 interface Verified {
   actor: Actor;
-  /** The lockout counter key of the username as sent. */
-  userKey: string;
-  row: CredentialColumns;
-}
-
-function credentialColumns(row: UserRow): CredentialColumns {
-  return { brand_id: row.brand_id, username: row.username, type_id: row.type_id, status: row.status, permissions: row.permissions, api_token_hash: row.api_token_hash };
-}
-
-/** The remembered credential still holds: same token, same user columns, no failure count, address not locked. */
-function stillValid(hit: Verified, check: CredentialCheck, tokenHash: string, now: number): boolean {
-  const was = hit.row;
-  return (
-    check.api_token_hash === tokenHash &&
-    check.api_token_hash === was.api_token_hash &&
-    check.status === 'Active' &&
-    check.status === was.status &&
-    check.brand_id === was.brand_id &&
-    check.username === was.username &&
-    check.type_id === was.type_id &&
-    check.permissions === was.permissions &&
-    check.user_failures === null &&
-    (check.address_locked_until === null || check.address_locked_until <= now)
-  );
+  /** The accounts version read before verifying: the memory holds while the version is unchanged. */
+  version: number;
+  /** The token's last use as stored when verified (any later write to it moves the version). */
+  lastUsedAt: number | null;
 }
 
 /**
@@ -114,41 +93,46 @@ export class AuthService {
   }
 
   /**
-   * User + Token from an API request. A credential verified before is remembered by token hash and
-   * username, and on each later use re-checked in one indexed read: the token hash, the columns the
-   * actor is made of, and both lockout counters. So a token regenerated, a user disabled, deleted or
-   * changed, or a lockout takes effect on the next call, whichever process made the change; what the
-   * memory saves is the lookup by token hash, the parsing of the user's rights and the building of
-   * the queries. Anything unusual (the user has a failure count, the address is locked, the row
-   * changed) goes through the full check, which answers exactly as an unremembered call would.
+   * User + Token from an API request. A credential verified before is remembered by token hash,
+   * username and client address, with the accounts version read before verifying it
+   * (store/change-counters.ts); a later call whose version read answers the same number is that
+   * credential again, and costs that one read. Every write to the tables a verification depends on
+   * (the user row, lockout counters of username and address, …) moves the version in the writing
+   * transaction, from whichever process, so a token regenerated, a user disabled, deleted or
+   * changed, or a lockout takes effect on the next call: it finds another number and goes through
+   * the full check, which answers exactly as an unremembered call would. Time alone only ever lifts
+   * a lock, and nothing locked is remembered. The address is part of the key because a lock on one
+   * address must still refuse a token remembered from another. The actor answered is bound to the
+   * version read, so the rest of the call need not read it again (services/accounts-version.ts).
    */
   async authenticateToken(username: string, token: string, address?: string): Promise<Actor> {
     const tokenHash = hashToken(token);
-    const cacheKey = `${tokenHash}\n${username}`;
+    const cacheKey = `${tokenHash}\n${username}\n${address ?? ''}`;
+    // Read before anything else: on a miss it is the version the verification's reads are newer than.
+    const version = await accountsVersion(this.db);
     const hit = this.verified.get(cacheKey);
     if (hit) {
-      const check = await authStore.credentialCheck(this.db, hit.actor.userId, hit.userKey, address ? addressKey(address) : '');
-      if (check && stillValid(hit, check, tokenHash, this.clock.now())) {
-        const noted = this.noteTokenUse(hit.actor.brandId, hit.actor.userId, check.api_token_last_used_at);
+      if (hit.version === version) {
+        const noted = this.noteTokenUse(hit.actor.brandId, hit.actor.userId, hit.lastUsedAt);
         if (noted) await noted;
-        return hit.actor;
+        return actorAsOf(hit.actor, version);
       }
       this.verified.delete(cacheKey);
     }
-    return this.verifyToken(username, token, tokenHash, cacheKey, address);
+    return this.verifyToken(username, token, tokenHash, { cacheKey, version }, address);
   }
 
-  /** Forgets verified credentials of a user whose token, status or rights just changed (memory only: every use re-checks). */
-  forgetUser(userId: string): void {
-    for (const [key, entry] of this.verified) if (entry.actor.userId === userId) this.verified.delete(key);
-  }
-
-  private remember(cacheKey: string, username: string, actor: Actor, row: UserRow): void {
+  private remember(cacheKey: string, version: number, actor: Actor, row: UserRow): void {
     if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
-    this.verified.set(cacheKey, { actor, userKey: userKey(username), row: credentialColumns(row) });
+    this.verified.set(cacheKey, { actor, version, lastUsedAt: row.api_token_last_used_at });
   }
 
-  private async verifyToken(username: string, token: string, tokenHash: string, cacheKey: string, address: string | undefined): Promise<Actor> {
+  /**
+   * The full check. What it verifies is remembered under the version read before it started, so
+   * its own writes (clearing a failure count, noting the token's use) make the next call check
+   * again once; that check writes nothing, and what it remembers holds.
+   */
+  private async verifyToken(username: string, token: string, tokenHash: string, memo: { cacheKey: string; version: number }, address: string | undefined): Promise<Actor> {
     const hadFailures = await this.refuseIfLocked(username, address);
     // Look the token up by its hash (one indexed read); the username must then name its owner.
     const row = /^[A-Za-z0-9]{40}$/.test(token) ? await accountsStore.findUserByTokenHash(this.db, tokenHash) : undefined;
@@ -158,8 +142,8 @@ export class AuthService {
     const actor = await this.admit(row, username, hadFailures);
     if (!actor.permissions.accessApi) throw new ServiceError('NoApiAccess');
     await this.noteTokenUse(row.brand_id, row.id, row.api_token_last_used_at);
-    this.remember(cacheKey, username, actor, row);
-    return actor;
+    this.remember(memo.cacheKey, memo.version, actor, row);
+    return actorAsOf(actor, memo.version);
   }
 
   /**

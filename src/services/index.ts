@@ -44,7 +44,6 @@ export interface Services {
 export function createServices(config: Config, store: Store, clock: Clock = systemClock): Services {
   const accounts = new AccountsService(store, clock);
   const auth = new AuthService(store, clock);
-  accounts.onUserChanged = (userId) => auth.forgetUser(userId);
   const libraries = new LibrariesService(accounts);
   const jobs = new JobsService(store, clock);
   const surveys = new SurveysService(store, clock);

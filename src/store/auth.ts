@@ -19,35 +19,6 @@ function recentLoginsRead(limit: number) {
   return read;
 }
 
-/**
- * What a remembered API credential is checked against on every call (auth.ts): the columns an
- * Actor is made of, the token hash, and both lockout counters, in one indexed read.
- */
-const credentialCheck = preparedRead((db, userId: string, userKey: string, addressKey: string) =>
-  db
-    .selectFrom('users')
-    .select(['brand_id', 'username', 'type_id', 'status', 'permissions', 'api_token_hash', 'api_token_last_used_at'])
-    .select((eb) => [
-      eb.selectFrom('auth_counters').select('failures').where('key', '=', userKey).as('user_failures'),
-      eb.selectFrom('auth_counters').select('locked_until').where('key', '=', addressKey).as('address_locked_until'),
-    ])
-    .where('id', '=', userId),
-);
-
-export interface CredentialCheck {
-  brand_id: string;
-  username: string;
-  type_id: string;
-  status: string;
-  permissions: string;
-  api_token_hash: string | null;
-  api_token_last_used_at: number | null;
-  /** The username's failure counter, null when it has none. */
-  user_failures: number | null;
-  /** The client address's lock, null when it has no counter. */
-  address_locked_until: number | null;
-}
-
 /** Failure counters, web sessions and sign-in history. */
 export const authStore = {
   /** Several counters in one read (the username's and the address's, on every authentication). */
@@ -75,11 +46,6 @@ export const authStore = {
   recordLogin: (db: Db, userId: string, at: number, channel: string) => db.insertInto('login_events').values({ user_id: userId, at, channel }).execute(),
 
   loginHistory: (db: Db, userId: string, limit: number) => recentLoginsRead(limit)(db, userId),
-
-  /** A user's credential columns and lockout counters (see credentialCheck); undefined when the user is gone. */
-  async credentialCheck(db: Db, userId: string, userKey: string, addressKey: string): Promise<CredentialCheck | undefined> {
-    return (await credentialCheck(db, userId, userKey, addressKey))[0];
-  },
 
   insertSession: (db: Db, row: Database['web_sessions']) => db.insertInto('web_sessions').values(row).execute(),
   findSession: (db: Db, idHash: string) => db.selectFrom('web_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst(),

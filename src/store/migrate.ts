@@ -9,6 +9,7 @@ import * as m0005rs from './migrations/0005_responses.ts';
 import * as m0006sub from './migrations/0006_subscriptions.ts';
 import * as m0007ds from './migrations/0007_distributions.ts';
 import * as m0008ty from './migrations/0008_thank_you.ts';
+import * as m0009av from './migrations/0009_accounts_version.ts';
 
 /** Migrations are listed here, in order, rather than read from disk, so they work from any build. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_subscriptions': m0006sub,
   '0007_distributions': m0007ds,
   '0008_thank_you': m0008ty,
+  '0009_accounts_version': m0009av,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -69,6 +69,12 @@ export interface AuthCountersTable {
   locked_until: number;
 }
 
+/** Numbers moved by triggers on every write to a group of tables (migrations/0009_accounts_version.ts). */
+export interface ChangeCountersTable {
+  name: string;
+  value: number;
+}
+
 export interface WebSessionsTable {
   id_hash: string;
   user_id: string;
@@ -87,6 +93,7 @@ export interface Database {
   login_events: LoginEventsTable;
   auth_counters: AuthCountersTable;
   web_sessions: WebSessionsTable;
+  change_counters: ChangeCountersTable;
   panels: PanelsTable;
   panel_members: PanelMembersTable;
   library_messages: LibraryMessagesTable;

@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import { preparedRead } from './db.ts';
+
+// Read on every API call (authentication, getUserInfo): compiled once, run directly on SQLite.
+const accountsVersionRead = preparedRead((db) => db.selectFrom('change_counters').select('value').where('name', '=', 'accounts'));
+
+/**
+ * The accounts version: moved by the writing transaction itself on every change to users, brands,
+ * divisions, groups, group members, lockout counters and sign-in history, from any process
+ * (migrations/0009_accounts_version.ts). Memory of anything read from those tables holds while the
+ * version is the one read before reading them. Without the counter row the answer is NaN, which
+ * equals nothing, so such memories are never trusted rather than trusted for ever.
+ */
+export async function accountsVersion(db: Kysely<Database>): Promise<number> {
+  const [row] = await accountsVersionRead(db);
+  return row ? Number(row.value) : Number.NaN;
+}
