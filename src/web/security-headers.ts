@@ -5,7 +5,7 @@
  * itself (a probe request through @fastify/helmet with the same options) and then set by one hook:
  * the same headers, the same CSP, with helmet staying the source of what they are.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 
 export interface HeaderSet {
@@ -54,10 +54,22 @@ export async function helmetHeaderSet(options: FastifyHelmetOptions): Promise<He
   return headers;
 }
 
-/** Sets helmet's headers (for these options) on every response of this plugin's routes. */
-export async function securityHeaders(app: FastifyInstance, options: FastifyHelmetOptions): Promise<void> {
-  const { set, removed } = await helmetHeaderSet(options);
-  app.addHook('onRequest', (_request, reply, done) => {
+/**
+ * Helmet's headers that still mean something on a response a page's own script fetches (not a
+ * document): the others (CSP, frame, opener, referrer, DNS-prefetch, legacy IE and Flash headers)
+ * apply to documents only, and the fetched page is shown inside a document that has them.
+ */
+const FOR_FETCHED = new Set(['x-content-type-options', 'cross-origin-resource-policy']);
+
+/**
+ * Sets helmet's headers (for these options) on every response of this plugin's routes; `fetched`
+ * tells a request whose answer a page's script reads itself, which gets only FOR_FETCHED.
+ */
+export async function securityHeaders(app: FastifyInstance, options: FastifyHelmetOptions, fetched?: (request: FastifyRequest) => boolean): Promise<void> {
+  const { set: all, removed } = await helmetHeaderSet(options);
+  const forFetched = all.filter(([name]) => FOR_FETCHED.has(name.toLowerCase()));
+  app.addHook('onRequest', (request, reply, done) => {
+    const set = fetched?.(request) ? forFetched : all;
     // Set on the reply, not the raw response: one header set on the raw response makes Node take its
     // slow path when the reply is written, copying every header of it through setHeader.
     for (const [name, value] of set) reply.header(name, value);

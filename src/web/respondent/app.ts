@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type { Services } from '../../services/index.ts';
 import { securityHeaders } from '../security-headers.ts';
-import { respondentRoutes } from './routes.ts';
+import { INLINE_HEADER, respondentRoutes } from './routes.ts';
 
 const ASSETS: Record<string, { type: string; body: Buffer }> = {
   'survey.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/survey.css', import.meta.url)) },
@@ -38,7 +38,8 @@ export async function respondentApp(app: FastifyInstance, opts: { services: Serv
   await app.register(cookie, { secret: services.config.secretKey });
   // Survey pages carry at most a few hundred answers; 1 MiB leaves room for long text answers.
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await securityHeaders(app, RESPONDENT_HELMET_OPTIONS);
+  // A page post survey.js makes itself is answered with a page it shows inside the current document.
+  await securityHeaders(app, RESPONDENT_HELMET_OPTIONS, (request) => request.method === 'POST' && request.headers[INLINE_HEADER] === '1');
   app.get<{ Params: { file: string } }>(`${ASSET_BASE}/:file`, async (request, reply): Promise<FastifyReply> => {
     const asset = Object.prototype.hasOwnProperty.call(ASSETS, request.params.file) ? ASSETS[request.params.file] : undefined;
     if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');

@@ -111,6 +111,12 @@ describe('taking a survey over HTTP', () => {
     expect(second.headers['cache-control']).toBe('no-store');
     expect(second.body).toContain('Anything else?');
     expect(hidden(second.body, '_token')).not.toBe(hidden(first.body, '_token'));
+    // Shown inside the survey's own document (which has the CSP): only the headers a fetched answer needs.
+    expect(second.headers['x-content-type-options']).toBe('nosniff');
+    expect(second.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(second.headers['content-security-policy']).toBeUndefined();
+    expect(second.headers['x-frame-options']).toBeUndefined();
+    expect(first.headers['content-security-policy']).toContain("script-src 'self'");
 
     // A stale page (the first page's token again) changes nothing and shows where the session is.
     const stale = await b.post(`/jfe/form/${surveyId}`, { ...pageFields(first.body), 'QID1:s': '3', action: 'next' }, inline);
