@@ -307,6 +307,16 @@ describe.concurrent('fixture surveys in chromium', () => {
 
 const EVERY_TYPE = JSON.stringify(everyTypeQsf());
 
+/** The every-type survey, imported and open on its first page in a browser context of its own. */
+async function openEveryType(): Promise<{ surveyId: string; context: BrowserContext; page: Page; problems: string[] }> {
+  const surveyId = await importSurvey(EVERY_TYPE);
+  const context = await newContext();
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}/jfe/form/${surveyId}`);
+  return { surveyId, context, page, problems };
+}
+
 /** The legend texts that say which page of the every-type survey is on screen. */
 const PAGE_MARK = ['Which fruit do you like best?', 'Which of these do you own?', 'How much do you agree?', 'How satisfied are you?'];
 
@@ -321,14 +331,10 @@ function hidden(page: Page, name: string): Promise<string | null> {
 
 describe('the every-type survey in chromium', () => {
   it('is completed with the script enhancements and stores each type as the export expects', async () => {
-    const surveyId = await importSurvey(EVERY_TYPE);
-    const context = await newContext();
-    const page = await context.newPage();
-    const problems = watch(page);
+    const { surveyId, context, page, problems } = await openEveryType();
     const radio = (name: string) => page.getByRole('radio', { name, exact: true });
     const checkbox = (name: string) => page.getByRole('checkbox', { name, exact: true });
     const box = (name: string) => page.getByRole('textbox', { name, exact: true });
-    await page.goto(`${base}/jfe/form/${surveyId}`);
 
     // Page 1: single choices in every layout, lists, NPS (recoded: choice 8 says 7).
     expect(await onPage(page)).toBe(1);
@@ -472,11 +478,7 @@ async function expectNoAxeViolations(page: Page, label: string): Promise<void> {
 
 describe('accessibility of the respondent pages', () => {
   it('passes axe on every page, the error page, a phone-sized matrix page and the end page; works by keyboard', async () => {
-    const surveyId = await importSurvey(EVERY_TYPE);
-    const context = await newContext();
-    const page = await context.newPage();
-    const problems = watch(page);
-    await page.goto(`${base}/jfe/form/${surveyId}`);
+    const { surveyId, context, page, problems } = await openEveryType();
     await expectNoAxeViolations(page, 'page 1');
 
     // Page 1 posted empty: its forced question refuses it in place, with an error summary in focus.
@@ -535,11 +537,7 @@ describe('accessibility of the respondent pages', () => {
 
 describe('going back and forth', () => {
   it('shows the next page in place (one request, no load), focuses its heading, and Back stays on the survey', async () => {
-    const surveyId = await importSurvey(EVERY_TYPE);
-    const context = await newContext();
-    const page = await context.newPage();
-    const problems = watch(page);
-    await page.goto(`${base}/jfe/form/${surveyId}`);
+    const { surveyId, context, page, problems } = await openEveryType();
     // Survives only while the document does: a page load would lose it.
     await page.evaluate(() => Object.assign(window, { svMarker: 'kept' }));
     const requests: string[] = [];
@@ -563,11 +561,7 @@ describe('going back and forth', () => {
   }, 60_000);
 
   it('keeps its place on refresh, goes Back with answers kept, and history never makes a second response', async () => {
-    const surveyId = await importSurvey(EVERY_TYPE);
-    const context = await newContext();
-    const page = await context.newPage();
-    const problems = watch(page);
-    await page.goto(`${base}/jfe/form/${surveyId}`);
+    const { surveyId, context, page, problems } = await openEveryType();
     // Page 1 has no Back button; the later pages do.
     expect(await page.locator('button[value=back]').count()).toBe(0);
     await page.getByRole('radio', { name: 'Banana', exact: true }).check();
