@@ -12,7 +12,27 @@ const accountsVersionRead = preparedRead((db) => db.selectFrom('change_counters'
  * version is the one read before reading them. Without the counter row the answer is NaN, which
  * equals nothing, so such memories are never trusted rather than trusted for ever.
  */
-export async function accountsVersion(db: Kysely<Database>): Promise<number> {
+export function accountsVersion(db: Kysely<Database>): Promise<number> {
+  const waiting = nextRead.get(db);
+  if (waiting) return waiting;
+  // Callers in the same turn of the event loop share one read, made once they have all asked: a
+  // read that starts after a caller asked sees every change committed before it asked, which is
+  // all a caller may assume. (On SQLite each read costs its lock system calls, most of its time;
+  // under load a turn brings many API calls.)
+  const read = new Promise<number>((resolve, reject) => {
+    setImmediate(() => {
+      nextRead.delete(db);
+      readVersion(db).then(resolve, reject);
+    });
+  });
+  nextRead.set(db, read);
+  return read;
+}
+
+/** Per database handle, the shared read not yet started. */
+const nextRead = new WeakMap<Kysely<Database>, Promise<number>>();
+
+async function readVersion(db: Kysely<Database>): Promise<number> {
   const [row] = await accountsVersionRead(db);
   return row ? Number(row.value) : Number.NaN;
 }

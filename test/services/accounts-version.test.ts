@@ -176,6 +176,17 @@ describe('the accounts version', () => {
     expect(await accountsVersion(t.store.db), label).toBeGreaterThan(before);
   }
 
+  it('is read after its callers ask: callers in one turn share one read, and a later caller sees a change made before it asked', async () => {
+    const db = t.store.db;
+    const first = accountsVersion(db);
+    expect(accountsVersion(db)).toBe(first);
+    const seen = await first;
+    await bump();
+    const after = accountsVersion(db);
+    expect(after).not.toBe(first);
+    expect(await after).toBe(seen + 1);
+  });
+
   it('moves on every insert, update and delete of each table an actor or getUserInfo is made of', async () => {
     const db = t.store.db;
     const now = t.clock.now();
