@@ -84,15 +84,25 @@
     })
       .then(function (res) {
         var to = res.headers.get('X-Insight-Location');
-        if (to) return void window.location.assign(to);
+        if (to) return { to: to };
         if (res.type === 'opaqueredirect' || (res.headers.get('Content-Type') || '').indexOf('text/html') !== 0) {
           throw new Error('not a page');
         }
-        return res.text().then(show);
+        return res.text().then(function (html) {
+          return { html: html };
+        });
       })
-      .catch(function () {
-        postNatively(target, submitter);
-      });
+      // Only a post that did not come back as a page falls back to the browser's own; the answer,
+      // once here, is shown (or followed) whatever happens after.
+      .then(
+        function (answer) {
+          if (answer.to) window.location.assign(answer.to);
+          else show(answer.html);
+        },
+        function () {
+          postNatively(target, submitter);
+        }
+      );
   }
 
   // One post per page view: a second click while the first post is on its way does nothing.
