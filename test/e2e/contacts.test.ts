@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, watchPage } from '../helpers/browser.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
 
 let t: TestApp;
@@ -38,17 +38,7 @@ describe('Contacts in a browser', () => {
   it('creates a panel, imports a CSV through the mapping step and sees the members', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('response', (r) => {
-      const { pathname } = new URL(r.url());
-      if (r.status() >= 400 && pathname !== '/favicon.ico') problems.push(`${r.status()} ${r.url()}`);
-    });
+    const problems = watchPage(page, { refuseDialogs: true });
 
     await page.goto(`${base}/login`);
     await page.getByLabel('Username').fill(user.username);

@@ -9,7 +9,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, watchPage } from '../helpers/browser.ts';
 import { drainJobs, seedMailFixture, type MailFixture } from '../helpers/mail.ts';
 
 let t: TestApp;
@@ -54,13 +54,7 @@ describe('Distribute in a browser', () => {
   it('previews, sends to a panel with a thank-you through the form and sees the counters update; axe finds nothing', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => {
-      const { pathname } = new URL(r.url());
-      if (r.status() >= 400 && pathname !== '/favicon.ico') problems.push(`${r.status()} ${r.url()}`);
-    });
+    const problems = watchPage(page);
 
     await page.goto(`${base}/login`);
     await page.getByLabel('Username').fill(f.user.username);

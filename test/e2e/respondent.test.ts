@@ -13,7 +13,7 @@ import { columnKey } from '../../src/domain/export/legacy-columns.ts';
 import { exportColumns, type ExportColumn, type LegacyDialect } from '../../src/domain/survey/export-columns.ts';
 import { readQsf } from '../../src/domain/survey/qsf.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, watchPage } from '../helpers/browser.ts';
 import { everyTypeQsf } from '../helpers/every-type-survey.ts';
 import { seedBrand, seedUser, type SeededUser } from '../helpers/seed.ts';
 import { DIALECT, FIXTURES } from '../domain/survey/fixtures.ts';
@@ -53,21 +53,9 @@ async function newContext(options: BrowserContextOptions = {}): Promise<BrowserC
   return browser.newContext({ viewport: VIEWPORT, screen: VIEWPORT, userAgent, ...options });
 }
 
-/** Page errors, console errors and failed requests (the favicon aside), as readable lines. */
+/** Page errors, console errors, dialogs and failed requests (told by method and path), as readable lines. */
 function watch(page: Page): string[] {
-  const problems: string[] = [];
-  // A failed request is reported by the response listener, with its URL; its console twin adds nothing.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  page.on('response', (r) => {
-    const { pathname } = new URL(r.url());
-    if (r.status() >= 400 && pathname !== '/favicon.ico') problems.push(`${r.status()} ${r.request().method()} ${pathname}`);
-  });
-  return problems;
+  return watchPage(page, { refuseDialogs: true, describe: (r) => `${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}` });
 }
 
 interface StoredResponse {

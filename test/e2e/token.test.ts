@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, watchPage } from '../helpers/browser.ts';
 import { seedBrand, type SeededUser } from '../helpers/seed.ts';
 
 let t: TestApp;
@@ -60,15 +60,8 @@ describe('Qualtrics IDs → Generate Token, in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     const page = await context.newPage();
-    const problems: string[] = [];
-    // Script errors and CSP violations show as console errors; failed loads are judged by their response below.
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => {
-      const { pathname } = new URL(r.url());
-      const expected = pathname === '/favicon.ico' || (pathname === '/login' && r.status() === 401);
-      if (r.status() >= 400 && !expected) problems.push(`${r.status()} ${r.url()}`);
-    });
+    // The wrong password on purpose: the sign-in page answers 401.
+    const problems = watchPage(page, { expected: (r) => new URL(r.url()).pathname === '/login' && r.status() === 401 });
 
     // Signing in from a signed-in page comes back to it.
     await page.goto(`${base}/account/ids`);

@@ -71,6 +71,13 @@ async function complete(b: Browser, url: string): Promise<void> {
   expect(end.headers.location).toMatch(/\/done$/);
 }
 
+/** The mail fixture's one-question survey, answered and finished through `url` in a browser of its own. */
+async function completePlain(url: string): Promise<void> {
+  const b = new Browser(t.app);
+  const first = await b.get(url);
+  await b.post(new URL(url, 'http://x').pathname, { ...fields(first.body), 'QID1:t:': 'ok' });
+}
+
 async function invite(surveyId: string, extra: Record<string, string | undefined> = {}, recipientId?: string): Promise<string> {
   const input = {
     surveyId, sendDate: formatDateTime(t.clock.now(), zone), fromEmail: 'research@acme.example', fromName: 'Research Team', subject: 'Hello ${m://FirstName}',
@@ -227,9 +234,7 @@ describe('thank-you named by the invitation (Insight parameters)', () => {
     const before = sink.received.length;
     const id = await invite(plain, {}, f.members[4]?.id);
     const link = surveyLink(sink.received.slice(before)[0] as Received);
-    const b = new Browser(t.app);
-    const first = await b.get(link);
-    await b.post(new URL(link, 'http://x').pathname, { ...fields(first.body), 'QID1:t:': 'ok' });
+    await completePlain(link);
     const n = sink.received.length;
     await drainJobs(t);
     expect(sink.received.length).toBe(n);
@@ -241,9 +246,7 @@ describe('thank-you named by the invitation (Insight parameters)', () => {
     const member = f.members[5] as MailFixture['members'][number];
     const id = await invite(plain, { thankYouMessageId: custom, thankYouLibraryId: f.library, thankYouSubject: 'Thanks, ${m://FirstName}' }, member.id);
     const link = surveyLink(sink.received.slice(before)[0] as Received);
-    const b = new Browser(t.app);
-    const first = await b.get(link);
-    await b.post(new URL(link, 'http://x').pathname, { ...fields(first.body), 'QID1:t:': 'ok' });
+    await completePlain(link);
     const n = sink.received.length;
     await drainJobs(t);
     const got = sink.received.slice(n);
